@@ -1,0 +1,1 @@
+"""Runtime of Trợ lý Khuyến công: settings, engine, transports, workers, command line."""

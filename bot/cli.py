@@ -1,0 +1,130 @@
+"""`kcbot`: the command line. Imports stay lazy so that quick commands start fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+# Modules adding sub-commands, and what their ``register`` receives.
+COMMAND_MODULES = {
+    "bot.cli_kb": ("kb",),  # kcbot kb check|import|export
+    "bot.cli_ask": ("root", "kb"),  # kcbot ask, kcbot kb unanswered
+    "bot.cli_drafts": ("root",),  # kcbot drafts ...
+    "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
+}
+
+DESCRIPTION = """\
+Trợ lý Khuyến công – chatbot for khuyến công centres and rural facilities.
+
+Everyday commands:
+  kcbot run           serve the configured channels (Telegram) and background workers
+  kcbot chat          talk to the bot in this terminal (no token needed)
+  kcbot db upgrade    create or update the database
+  kcbot ask "..."     answer one question from the knowledge base
+Settings come from environment variables (see README), e.g. TELEGRAM_BOT_TOKEN.
+"""
+
+Command = Callable[[argparse.Namespace, Any], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kcbot", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="serve every configured channel until stopped")
+    run.set_defaults(func=_cmd_run)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--as", dest="chat_id", help="chat id to use (default: your login)")
+    chat.set_defaults(func=_cmd_chat)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_cmd_db_upgrade)
+
+    kb = sub.add_parser("kb", help="knowledge base: check, import, export, unanswered")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+
+    groups = {"root": sub, "kb": kb_sub}
+    for module_name, wanted in COMMAND_MODULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(*(groups[name] for name in wanted))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Library chatter (HTTP requests per poll) hides what matters at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _cmd_db_upgrade(args: argparse.Namespace, settings: Any) -> int:
+    from db.migrate import upgrade
+    from db.session import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        changed = await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("Đã cập nhật cơ sở dữ liệu." if changed else "Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+async def _cmd_chat(args: argparse.Namespace, settings: Any) -> int:
+    from bot.app import build_app
+    from bot.transports.terminal import chat
+
+    app = await build_app(settings)
+    try:
+        await chat(app.engine, chat_id=args.chat_id)
+    finally:
+        await app.close()
+    return 0
+
+
+async def _cmd_run(args: argparse.Namespace, settings: Any) -> int:
+    from bot.runner import NoChannelConfigured, serve
+
+    try:
+        await serve(settings)
+    except NoChannelConfigured as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""The dialogue engine: one ``Incoming`` in, the replies out, state in the database.
+
+For each message, in one transaction: record the update id (a redelivery is ignored),
+record the user, lock and load the chat's conversation, let the router's handler run,
+save the conversation. Messages of one chat are handled one at a time (an in-process lock,
+plus a row lock on PostgreSQL for several processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.types import Button, Incoming, Reply
+from db.models.base import utcnow
+from db.repos.core import ConversationRepo, UpdateLog, UserRepo
+from handlers.base import Context, DialogueState, Router, Services
+
+log = logging.getLogger(__name__)
+
+# Channels that show no buttons: the user answers with the button's number.
+NUMBERED_CHANNELS = frozenset({"terminal", "zalo"})
+
+# Longer texts are cut before handling: nobody types more, and it keeps matching fast.
+MAX_TEXT = 4000
+
+ERROR_TEXT = (
+    "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. "
+    "Bạn thử gửi lại, hoặc gõ /menu để bắt đầu lại. Những gì bạn đã nhập vẫn được giữ."
+)
+
+
+class ChatLocks:
+    """One asyncio lock per chat, dropped when nobody waits on it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, key: tuple[str, str]) -> _Held:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        return _Held(self, key, lock)
+
+    def _release(self, key: tuple[str, str]) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
+
+class _Held:
+    def __init__(self, owner: ChatLocks, key: tuple[str, str], lock: asyncio.Lock) -> None:
+        self.owner, self.key, self.lock = owner, key, lock
+
+    async def __aenter__(self) -> None:
+        await self.lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.lock.release()
+        self.owner._release(self.key)
+
+
+def _buttons_to_json(replies: list[Reply]) -> list[list[str]]:
+    return [[b.label, b.payload] for r in replies for b in r.all_buttons()]
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        router: Router,
+        services: Services,
+    ) -> None:
+        self.sessions = sessions
+        self.router = router
+        self.services = services
+        self._locks = ChatLocks()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def now(self) -> Callable[[], datetime]:
+        return self.services.now
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; returns what to send back (empty for a redelivery)."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            held = await self._locks((incoming.channel, incoming.chat_id))
+            async with held:
+                return await self._handle_locked(incoming)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until no message is being handled (for a clean shutdown)."""
+        await self._idle.wait()
+
+    async def _handle_locked(self, incoming: Incoming) -> list[Reply]:
+        incoming = _sanitise(incoming)
+        try:
+            async with self.sessions() as session, session.begin():
+                if incoming.update_id is not None:
+                    first = await UpdateLog(session).first_time(
+                        incoming.channel, incoming.update_id
+                    )
+                    if not first:
+                        log.info("update %s/%s already handled", incoming.channel,
+                                 incoming.update_id)
+                        return []
+                user = await UserRepo(session).touch(
+                    incoming.channel,
+                    incoming.chat_id,
+                    incoming.user_id,
+                    incoming.display_name,
+                    incoming.language,
+                    now=_aware(incoming.time),
+                )
+                conv = await ConversationRepo(session).lock(incoming.channel, incoming.chat_id)
+                state = DialogueState(conv.dialogue, conv.step, dict(conv.data or {}))
+                if not self._step_wants_number(state):
+                    incoming = _resolve_number(incoming, conv.last_buttons)
+                ctx = Context(incoming, state, user, session, self.services, self.router)
+                replies = await self._route(ctx)
+                conv.dialogue, conv.step, conv.data = state.dialogue, state.step, state.data
+                # Numbers typed later refer to the buttons of this last answer only.
+                conv.last_buttons = _buttons_to_json(replies)
+                conv.updated_at = utcnow()
+                return replies
+        except Exception:
+            log.exception("handling %s/%s failed", incoming.channel, incoming.chat_id)
+            await self._record_failed_update(incoming)
+            return [Reply(ERROR_TEXT)]
+
+    def _step_wants_number(self, state: DialogueState) -> bool:
+        """A step that asks for a number (workers, cost) takes "5" as the answer."""
+        feature = self.router.get(state.dialogue) if state.dialogue else None
+        return state.step in getattr(feature, "numeric_steps", frozenset())
+
+    async def _route(self, ctx: Context) -> list[Reply]:
+        i = ctx.incoming
+        if i.payload is None and i.phone is None and not (i.text or "").strip():
+            menu: Any = self.router.get("menu")
+            return await menu.no_text(ctx)  # type: ignore[no-any-return]
+        return await self.router.dispatch(ctx)
+
+    async def _record_failed_update(self, incoming: Incoming) -> None:
+        """Keep a failed update from being retried forever by redelivery."""
+        if incoming.update_id is None:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                await UpdateLog(session).first_time(incoming.channel, incoming.update_id)
+        except Exception:
+            log.exception("could not record failed update")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sanitise(incoming: Incoming) -> Incoming:
+    from dataclasses import replace
+
+    text = incoming.text
+    if text is not None:
+        text = text.replace("\x00", "")
+        if len(text) > MAX_TEXT:
+            text = text[:MAX_TEXT]
+    if text is incoming.text:
+        return incoming
+    return replace(incoming, text=text)
+
+
+def _resolve_number(incoming: Incoming, last_buttons: list[Any]) -> Incoming:
+    """On channels without buttons, "2" means the second button shown last."""
+    if incoming.channel not in NUMBERED_CHANNELS or incoming.payload is not None:
+        return incoming
+    text = (incoming.text or "").strip().rstrip(".")
+    if not text.isdigit() or not last_buttons:
+        return incoming
+    n = int(text)
+    if 1 <= n <= len(last_buttons):
+        from dataclasses import replace
+
+        label, payload = last_buttons[n - 1]
+        return replace(incoming, text=None, payload=payload)
+    return incoming
+
+
+def button_from_json(item: list[str]) -> Button:
+    return Button(item[0], item[1])

@@ -1,0 +1,107 @@
+"""Settings from environment variables (and an optional ``.env``).
+
+Every setting is documented in the README. Project settings carry the ``KCBOT_`` prefix;
+the platforms' own tokens keep their usual names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/kcbot.sqlite3"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KCBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: str = "INFO"
+
+    telegram_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL"),
+    )
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    listen_host: str = "0.0.0.0"
+    listen_port: int = Field(default=8080, ge=1, le=65535)
+
+    # Deployment's centre contact details: per province, kept out of the code.
+    centre_name: str = "Trung tâm Khuyến công tỉnh"
+    centre_phone: str | None = None
+    centre_address: str | None = None
+    centre_hours: str = "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:30–17:00"
+    centre_email: str | None = None
+
+    # Where the knowledge base is read from (default: the files shipped in knowledge/data).
+    kb_path: Path | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        # Telegram allows 1-256 characters of A-Z a-z 0-9 _ -
+        if value is not None:
+            import re
+
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+_ENV_NAMES = {
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "telegram_api_base_url": "TELEGRAM_API_BASE_URL",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line naming the variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field_name = str(err["loc"][0]) if err["loc"] else "?"
+        env = _ENV_NAMES.get(field_name, f"KCBOT_{field_name.upper()}")
+        raise SettingsError(f"Setting {env} is invalid: {err['msg']}") from None
+    if settings.webhook_url and not settings.webhook_secret:
+        raise SettingsError(
+            "Setting KCBOT_WEBHOOK_SECRET is missing: webhook mode needs a secret token"
+        )
+    if settings.webhook_url and not settings.telegram_bot_token:
+        raise SettingsError("Setting TELEGRAM_BOT_TOKEN is missing: webhook mode needs it")
+    return settings

@@ -1,0 +1,1 @@
+"""Thin transports: map a platform's updates to ``Incoming`` and ``Reply`` to its API."""

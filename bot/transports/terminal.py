@@ -1,0 +1,62 @@
+"""`kcbot chat`: the same engine in a terminal, buttons shown numbered."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.engine import Engine
+from bot.types import Incoming, Reply
+
+CHANNEL = "terminal"
+
+
+def render(reply: Reply, start: int = 1) -> tuple[str, int]:
+    """The reply as terminal text; buttons numbered from ``start``."""
+    lines = [reply.text]
+    n = start
+    for b in reply.all_buttons():
+        lines.append(f"  [{n}] {b.label}")
+        n += 1
+    return "\n".join(lines), n
+
+
+async def chat(
+    engine: Engine,
+    *,
+    chat_id: str | None = None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    documents_dir: Path = Path("data/documents"),
+) -> None:
+    """Read lines until EOF or /quit; print the bot's replies."""
+    chat_id = chat_id or f"terminal-{getpass.getuser()}"
+    loop = asyncio.get_running_loop()
+
+    async def send(incoming: Incoming) -> None:
+        number = 1
+        for reply in await engine.handle(incoming):
+            text, number = render(reply, number)
+            print(f"\n🤖 {text}", file=stdout)
+            if reply.document is not None:
+                documents_dir.mkdir(parents=True, exist_ok=True)
+                path = documents_dir / reply.document.filename
+                path.write_bytes(reply.document.content)
+                print(f"   📎 Đã lưu tệp: {path}", file=stdout)
+        stdout.flush()
+
+    print("Trợ lý Khuyến công – trò chuyện trên terminal. Gõ số để chọn nút, "
+          "/quit để thoát.", file=stdout)
+    await send(Incoming(channel=CHANNEL, chat_id=chat_id, user_id=chat_id, text="/start"))
+    while True:
+        print("\n> ", end="", file=stdout)
+        stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line or line.strip() in {"/quit", "/exit"}:
+            break
+        await send(
+            Incoming(channel=CHANNEL, chat_id=chat_id, user_id=chat_id, text=line.rstrip("\n"))
+        )

@@ -1,0 +1,161 @@
+"""Start, main menu, help, cancel, contact, small talk and the fallbacks every bot needs."""
+
+from __future__ import annotations
+
+import re
+
+from bot.types import Reply
+from handlers.base import Context, Feature, button
+
+NAME = "menu"
+
+MENU_ITEMS = [
+    ("❓ Hỏi đáp khuyến công", "faq"),
+    ("📝 Tạo hồ sơ đề nghị hỗ trợ", "intake"),
+    ("📅 Nhắc lịch & hội chợ", "reminders"),
+    ("☎️ Liên hệ cán bộ", "contact"),
+]
+
+WELCOME = (
+    "Xin chào{name}! Mình là Trợ lý Khuyến công 🤝\n"
+    "Mình giúp bạn tìm hiểu chính sách khuyến công, kiểm tra điều kiện, "
+    "làm hồ sơ đề nghị hỗ trợ và nhắc lịch hạn nộp, hội chợ.\n\n"
+    "Bạn chọn bên dưới, hoặc gõ câu hỏi (có dấu hay không dấu đều được)."
+)
+
+HELP = (
+    "Mình có thể:\n"
+    "• Trả lời câu hỏi về khuyến công: ai được hỗ trợ, hỗ trợ gì, bao nhiêu, "
+    "làm hồ sơ thế nào.\n"
+    "• Hướng dẫn tạo hồ sơ đề nghị hỗ trợ và gửi bạn đơn đã điền sẵn.\n"
+    "• Nhắc hạn nộp hồ sơ, hội chợ, lớp tập huấn.\n"
+    "• Chuyển câu hỏi tới cán bộ Trung tâm.\n\n"
+    "Lệnh:\n"
+    "/start – bắt đầu\n/menu – menu chính\n/help – hướng dẫn\n/cancel – dừng việc đang làm"
+)
+
+COMING_SOON = "Tính năng «{label}» đang được xây dựng, sẽ có trong thời gian tới. 🙏"
+
+STALE = "Nút này đã cũ nên mình không dùng được nữa. Bạn chọn lại từ menu nhé."
+UNKNOWN_COMMAND = "Mình không có lệnh này. Bạn gõ /menu để xem các việc mình làm được."
+NO_TEXT = "Mình chỉ đọc được tin nhắn chữ. Bạn gõ câu hỏi hoặc chọn nút nhé."
+CANCELLED = "Đã dừng. Những gì bạn đã trả lời trước đó vẫn được giữ nếu là hồ sơ đã lưu."
+NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở."
+
+_GREETING = re.compile(
+    r"^(xin chao|chao|hello|hi|alo|a lo|hey|chao ban|chao bot|chao ad|chao anh|chao chi"
+    r"|chao em|good morning)\b"
+)
+_THANKS = re.compile(r"^(cam on|cam ong|thank|thanks|tks|thank you|ok cam on|camon|cmon|thanks)\b")
+_BYE = re.compile(r"^(tam biet|bye|bai bai|hen gap lai)\b")
+
+
+def _fold(text: str) -> str:
+    """Diacritic-folded lower case, for recognising small talk."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d").replace("\u0111", "d")
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
+
+
+def menu_buttons() -> list[list]:
+    return [[button(label, NAME, key)] for label, key in MENU_ITEMS]
+
+
+def main_menu(text: str = "Bạn cần gì? Chọn một mục bên dưới:") -> Reply:
+    return Reply(text, buttons=menu_buttons())
+
+
+class MenuFeature(Feature):
+    name = NAME
+    commands = {
+        "start": "Bắt đầu",
+        "menu": "Menu chính",
+        "help": "Hướng dẫn sử dụng",
+        "cancel": "Dừng việc đang làm",
+    }
+
+    async def on_command(self, ctx: Context, command: str, args: str) -> list[Reply]:
+        if command == "start":
+            ctx.finish()
+            name = ctx.incoming.display_name or ctx.user.display_name
+            greeting = f" {name.split()[-1]}" if name and name.split() else ""
+            return [Reply(WELCOME.format(name=greeting), buttons=menu_buttons())]
+        if command == "menu":
+            return [main_menu()]
+        if command == "help":
+            return [Reply(HELP, buttons=menu_buttons())]
+        if command == "cancel":
+            had = ctx.state.dialogue is not None
+            ctx.finish()
+            return [main_menu(CANCELLED if had else NOTHING_TO_CANCEL)]
+        return await self.unknown_command(ctx)
+
+    async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
+        if action == "home":
+            return [main_menu()]
+        if action == "contact":
+            return [self.contact(ctx)]
+        labels = dict((key, label) for label, key in MENU_ITEMS)
+        if action in labels:
+            feature = ctx.router.get(action)
+            if feature is None:
+                label = labels[action].split(" ", 1)[1]
+                return [main_menu(COMING_SOON.format(label=label))]
+            return await feature.on_button(ctx, "open", "")
+        return await self.stale_button(ctx)
+
+    def contact(self, ctx: Context) -> Reply:
+        s = ctx.settings
+        lines = [f"☎️ {s.centre_name}"]
+        lines.append(f"Điện thoại: {s.centre_phone}" if s.centre_phone else
+                     "Điện thoại: chưa cập nhật – bạn hỏi Sở Công Thương tỉnh nhé.")
+        if s.centre_address:
+            lines.append(f"Địa chỉ: {s.centre_address}")
+        if s.centre_email:
+            lines.append(f"Email: {s.centre_email}")
+        lines.append(f"Giờ làm việc: {s.centre_hours}")
+        buttons = [[button("🏠 Menu", NAME, "home")]]
+        if ctx.router.get("faq") is not None:
+            buttons.insert(0, [button("✍️ Gửi câu hỏi cho cán bộ", "faq", "ask_staff")])
+        return Reply("\n".join(lines), buttons=buttons)
+
+    # --- fallbacks used by the router -------------------------------------------------
+
+    async def free_text(self, ctx: Context) -> list[Reply]:
+        folded = _fold(ctx.text)
+        if not folded and not ctx.text:
+            return [Reply(NO_TEXT, buttons=menu_buttons())]
+        short = len(folded.split()) <= 6
+        if short and _GREETING.match(folded):
+            return [main_menu("Chào bạn! 👋 Mình có thể giúp gì? Chọn bên dưới hoặc gõ câu hỏi.")]
+        if short and _THANKS.match(folded):
+            return [Reply("Không có gì ạ! Bạn cần gì thêm cứ hỏi mình nhé. 😊")]
+        if short and _BYE.match(folded):
+            return [Reply("Chào bạn, chúc cơ sở làm ăn thuận lợi! Khi cần cứ nhắn mình.")]
+        if folded in {"menu", "bat dau", "start"}:
+            return [main_menu()]
+        faq = ctx.router.get("faq")
+        if faq is not None:
+            return await faq.on_text(ctx)
+        return [main_menu(COMING_SOON.format(label="Hỏi đáp khuyến công"))]
+
+    async def stale_button(self, ctx: Context) -> list[Reply]:
+        if ctx.state.dialogue:
+            feature = ctx.router.get(ctx.state.dialogue)
+            reprompt = getattr(feature, "reprompt", None)
+            if reprompt is not None:
+                return [Reply(STALE.replace(" Bạn chọn lại từ menu nhé.", "")), *await reprompt(ctx)]
+        return [main_menu(STALE)]
+
+    async def unknown_command(self, ctx: Context) -> list[Reply]:
+        return [Reply(UNKNOWN_COMMAND)]
+
+    async def no_text(self, ctx: Context) -> list[Reply]:
+        if ctx.state.dialogue:
+            feature = ctx.router.get(ctx.state.dialogue)
+            reprompt = getattr(feature, "reprompt", None)
+            if reprompt is not None:
+                return [Reply(NO_TEXT), *await reprompt(ctx)]
+        return [Reply(NO_TEXT, buttons=menu_buttons())]
