@@ -1,0 +1,1 @@
+"""FAQ content, the Vietnamese normaliser and the matcher."""
