@@ -28,11 +28,14 @@ def utc_now() -> datetime:
 
 
 def load_knowledge(settings: Settings) -> object | None:
+    """The FAQ knowledge base; None (FAQ says it is not ready) if the content is broken."""
     try:
         from knowledge.kb import KnowledgeBase
-    except ModuleNotFoundError:
+
+        return KnowledgeBase.load(settings.kb_path)
+    except Exception:  # broken content must not keep the rest of the bot from starting
+        log.exception("knowledge base could not be loaded; the FAQ is unavailable")
         return None
-    return KnowledgeBase.load(settings.kb_path)
 
 
 def build_features(services: Services) -> list[Feature]:

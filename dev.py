@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Set up and run Trợ lý Khuyến công on a fresh machine with nothing but Python 3.11+.
+
+    python3 dev.py start     install into .venv, then start the bot (Telegram if
+                             TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal)
+    python3 dev.py test      install with the test tools, then run the whole test suite
+    python3 dev.py kcbot ... any kcbot command inside the project's environment
+
+Installing is skipped when pyproject.toml has not changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def ensure_environment(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print("Creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    spec = f".[{extras}]" if extras else "."
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + spec.encode()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"Installing {spec} into .venv …", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "-e", spec], cwd=ROOT, check=True)
+    stamp.write_text(digest)
+
+
+def kcbot(*args: str) -> int:
+    return subprocess.call([str(PYTHON), "-m", "bot.cli", *args], cwd=Path.cwd())
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command == "start":
+        ensure_environment()
+        if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            return kcbot("run")
+        print("TELEGRAM_BOT_TOKEN is not set: starting the bot in this terminal "
+              "(see README to run it on Telegram).", flush=True)
+        return kcbot("chat")
+    if command == "test":
+        ensure_environment("dev")
+        code = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
+        if code == 5:  # pytest found no tests: that is a failure, not a pass
+            print("No tests were collected.", file=sys.stderr)
+            return 1
+        return code
+    if command == "kcbot":
+        ensure_environment()
+        return kcbot(*argv[1:])
+    print(__doc__)
+    return 0 if command in {"help", "-h", "--help"} else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
