@@ -25,7 +25,7 @@ PYTHON = BIN / "python"
 
 
 def ensure_environment(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on any python3
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print("Creating .venv …", flush=True)
@@ -51,8 +51,11 @@ def main(argv: list[str]) -> int:
         ensure_environment()
         if os.environ.get("TELEGRAM_BOT_TOKEN"):
             return kcbot("run")
-        print("TELEGRAM_BOT_TOKEN is not set: starting the bot in this terminal "
-              "(see README to run it on Telegram).", flush=True)
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: starting the bot in this terminal "
+            "(see README to run it on Telegram).",
+            flush=True,
+        )
         return kcbot("chat")
     if command == "test":
         ensure_environment("dev")

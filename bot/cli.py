@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 # Modules adding sub-commands, and what their ``register`` receives.
@@ -29,7 +29,7 @@ Everyday commands:
 Settings come from environment variables (see README), e.g. TELEGRAM_BOT_TOKEN.
 """
 
-Command = Callable[[argparse.Namespace, Any], Awaitable[int]]
+Command = Callable[[argparse.Namespace, Any], Coroutine[Any, Any, int]]
 
 
 def build_parser() -> argparse.ArgumentParser:

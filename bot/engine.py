@@ -115,8 +115,9 @@ class Engine:
                         incoming.channel, incoming.update_id
                     )
                     if not first:
-                        log.info("update %s/%s already handled", incoming.channel,
-                                 incoming.update_id)
+                        log.info(
+                            "update %s/%s already handled", incoming.channel, incoming.update_id
+                        )
                         return []
                 user = await UserRepo(session).touch(
                     incoming.channel,

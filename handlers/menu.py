@@ -36,7 +36,8 @@ HELP = (
 
 COMING_SOON = "Tính năng «{label}» đang được xây dựng, sẽ có trong thời gian tới. 🙏"
 
-STALE = "Nút này đã cũ nên mình không dùng được nữa. Bạn chọn lại từ menu nhé."
+STALE_SHORT = "Nút này đã cũ nên mình không dùng được nữa."
+STALE = STALE_SHORT + " Bạn chọn lại từ menu nhé."
 UNKNOWN_COMMAND = "Mình không có lệnh này. Bạn gõ /menu để xem các việc mình làm được."
 NO_TEXT = "Mình chỉ đọc được tin nhắn chữ. Bạn gõ câu hỏi hoặc chọn nút nhé."
 CANCELLED = "Đã dừng. Những gì bạn đã trả lời trước đó vẫn được giữ nếu là hồ sơ đã lưu."
@@ -109,8 +110,11 @@ class MenuFeature(Feature):
     def contact(self, ctx: Context) -> Reply:
         s = ctx.settings
         lines = [f"☎️ {s.centre_name}"]
-        lines.append(f"Điện thoại: {s.centre_phone}" if s.centre_phone else
-                     "Điện thoại: chưa cập nhật – bạn hỏi Sở Công Thương tỉnh nhé.")
+        lines.append(
+            f"Điện thoại: {s.centre_phone}"
+            if s.centre_phone
+            else "Điện thoại: chưa cập nhật – bạn hỏi Sở Công Thương tỉnh nhé."
+        )
         if s.centre_address:
             lines.append(f"Địa chỉ: {s.centre_address}")
         if s.centre_email:
@@ -146,7 +150,7 @@ class MenuFeature(Feature):
             feature = ctx.router.get(ctx.state.dialogue)
             reprompt = getattr(feature, "reprompt", None)
             if reprompt is not None:
-                return [Reply(STALE.replace(" Bạn chọn lại từ menu nhé.", "")), *await reprompt(ctx)]
+                return [Reply(STALE_SHORT), *await reprompt(ctx)]
         return [main_menu(STALE)]
 
     async def unknown_command(self, ctx: Context) -> list[Reply]:

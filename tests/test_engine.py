@@ -66,8 +66,15 @@ async def test_cancel_leaves_dialogue(app):
 
 async def test_bad_input_gets_a_clear_reply(app):
     user = ChatUser(app)
-    for text in ["", "   ", "x" * 10_000, "😀😀😀", "/khonglenhnay",
-                 "'; DROP TABLE users; --", "<b>xin chào</b><script>alert(1)</script>"]:
+    for text in [
+        "",
+        "   ",
+        "x" * 10_000,
+        "😀😀😀",
+        "/khonglenhnay",
+        "'; DROP TABLE users; --",
+        "<b>xin chào</b><script>alert(1)</script>",
+    ]:
         replies = await user.send(text)
         assert replies, text[:20]
         assert all(r.text.strip() for r in replies)
@@ -132,8 +139,10 @@ async def test_one_chat_is_handled_one_message_at_a_time(app):
     b = Incoming(channel="telegram", chat_id="9", text="/menu", update_id="b")
     ra, rb = await asyncio.gather(app.engine.handle(a), app.engine.handle(b))
     assert ra and rb
-    assert seen in (["start help", "end help", "start menu", "end menu"],
-                    ["start menu", "end menu", "start help", "end help"])
+    assert seen in (
+        ["start help", "end help", "start menu", "end menu"],
+        ["start menu", "end menu", "start help", "end help"],
+    )
 
 
 async def test_handler_crash_gives_apology_and_keeps_state(app):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
-from bot.types import Incoming, Reply
+from bot.types import Document, Incoming, Reply
 
 CHANNEL = "terminal"
 
@@ -22,6 +22,13 @@ def render(reply: Reply, start: int = 1) -> tuple[str, int]:
         lines.append(f"  [{n}] {b.label}")
         n += 1
     return "\n".join(lines), n
+
+
+def _save(folder: Path, document: Document) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(document.filename).name  # never outside the folder
+    path.write_bytes(document.content)
+    return path
 
 
 async def chat(
@@ -42,14 +49,14 @@ async def chat(
             text, number = render(reply, number)
             print(f"\n🤖 {text}", file=stdout)
             if reply.document is not None:
-                documents_dir.mkdir(parents=True, exist_ok=True)
-                path = documents_dir / reply.document.filename
-                path.write_bytes(reply.document.content)
+                path = await asyncio.to_thread(_save, documents_dir, reply.document)
                 print(f"   📎 Đã lưu tệp: {path}", file=stdout)
         stdout.flush()
 
-    print("Trợ lý Khuyến công – trò chuyện trên terminal. Gõ số để chọn nút, "
-          "/quit để thoát.", file=stdout)
+    print(
+        "Trợ lý Khuyến công – trò chuyện trên terminal. Gõ số để chọn nút, /quit để thoát.",
+        file=stdout,
+    )
     await send(Incoming(channel=CHANNEL, chat_id=chat_id, user_id=chat_id, text="/start"))
     while True:
         print("\n> ", end="", file=stdout)

@@ -30,16 +30,32 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
 class ChatUser:
     """One user chatting through the engine; keeps the last buttons to tap by label."""
 
-    def __init__(self, app: App, chat_id: str = "1001", channel: str = "telegram",
-                 name: str = "Nguyễn Văn An") -> None:
+    def __init__(
+        self,
+        app: App,
+        chat_id: str = "1001",
+        channel: str = "telegram",
+        name: str = "Nguyễn Văn An",
+    ) -> None:
         self.app, self.chat_id, self.channel, self.name = app, chat_id, channel, name
         self.last: list[Reply] = []
 
-    async def send(self, text: str | None = None, *, payload: str | None = None,
-                   phone: str | None = None, update_id: str | None = None) -> list[Reply]:
+    async def send(
+        self,
+        text: str | None = None,
+        *,
+        payload: str | None = None,
+        phone: str | None = None,
+        update_id: str | None = None,
+    ) -> list[Reply]:
         incoming = Incoming(
-            channel=self.channel, chat_id=self.chat_id, user_id=self.chat_id,
-            display_name=self.name, text=text, payload=payload, phone=phone,
+            channel=self.channel,
+            chat_id=self.chat_id,
+            user_id=self.chat_id,
+            display_name=self.name,
+            text=text,
+            payload=payload,
+            phone=phone,
             update_id=update_id if update_id is not None else str(next(_update_ids)),
             time=datetime.now(UTC),
         )

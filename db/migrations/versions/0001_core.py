@@ -50,9 +50,7 @@ def upgrade() -> None:
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("channel", "update_id", name="pk_processed_updates"),
     )
-    op.create_index(
-        "ix_processed_updates_received_at", "processed_updates", ["received_at"]
-    )
+    op.create_index("ix_processed_updates_received_at", "processed_updates", ["received_at"])
 
 
 def downgrade() -> None:
