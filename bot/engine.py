@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +28,9 @@ NUMBERED_CHANNELS = frozenset({"terminal", "zalo"})
 
 # Longer texts are cut before handling: nobody types more, and it keeps matching fast.
 MAX_TEXT = 4000
+
+KEEP_UPDATE_IDS = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
 
 ERROR_TEXT = (
     "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. "
@@ -84,6 +87,7 @@ class Engine:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._last_prune: datetime | None = None
 
     @property
     def now(self) -> Callable[[], datetime]:
@@ -96,7 +100,9 @@ class Engine:
         try:
             held = await self._locks((incoming.channel, incoming.chat_id))
             async with held:
-                return await self._handle_locked(incoming)
+                replies = await self._handle_locked(incoming)
+            await self._prune_now_and_then()
+            return replies
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -154,6 +160,18 @@ class Engine:
             menu: Any = self.router.get("menu")
             return await menu.no_text(ctx)  # type: ignore[no-any-return]
         return await self.router.dispatch(ctx)
+
+    async def _prune_now_and_then(self) -> None:
+        """Forget handled update ids after a week: redeliveries come within a day."""
+        now = utcnow()
+        if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        try:
+            async with self.sessions() as session, session.begin():
+                await UpdateLog(session).prune(KEEP_UPDATE_IDS)
+        except Exception:
+            log.exception("pruning handled update ids failed")
 
     async def _record_failed_update(self, incoming: Incoming) -> None:
         """Keep a failed update from being retried forever by redelivery."""

@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_KEY = 0x6B63626F74  # "kcbot"
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -31,6 +33,9 @@ def _pending(connection: Connection) -> set[str]:
 async def upgrade(engine: AsyncEngine) -> bool:
     """Bring the schema up to date. Returns True if anything was applied."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes may start at once: one migrates, the others wait for it.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         pending = await conn.run_sync(_pending)
         if not pending:
             return False
