@@ -163,9 +163,7 @@ async def cmd_unanswered(args: argparse.Namespace, settings: Any) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            rows = await UnansweredRepo(session).list(
-                limit=args.limit, include_resolved=args.all
-            )
+            rows = await UnansweredRepo(session).list(limit=args.limit, include_resolved=args.all)
     except (OperationalError, ProgrammingError) as exc:
         print(
             "Không đọc được câu hỏi chưa trả lời (đã chạy `kcbot db upgrade` chưa?): "

@@ -1,0 +1,403 @@
+"""FAQ matcher benchmark: accuracy on the dev set, baselines, latency, CLI batch time.
+
+Run from the repository root::
+
+    python bench/faq_bench.py [--dev PATH] [--data PATH] [--no-inflate] [--no-cli]
+
+Figures (in-scope lines): top-1 = the chosen entry (no fallback) has an acceptable topic;
+top-3 = an acceptable topic is among the three candidates (shown even on fallback).
+OOS lines: correct when the matcher falls back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
+VARIANTS = ("accent", "noaccent", "teencode", "typo")
+
+
+@dataclass(frozen=True)
+class DevLine:
+    question: str
+    topics: frozenset[str]  # empty for OOS
+    variant: str
+
+    @property
+    def oos(self) -> bool:
+        return not self.topics
+
+
+def read_dev(path: Path) -> list[DevLine]:
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        parts = raw.split("\t")
+        question, topics = parts[0], parts[1]
+        variant = parts[2].strip() if len(parts) > 2 else "accent"
+        accepted = frozenset() if topics.strip() == "OOS" else frozenset(topics.split(","))
+        lines.append(DevLine(question, accepted, variant))
+    return lines
+
+
+# A predictor returns (fallback, [topic of candidate 1, 2, 3]).
+Predictor = Callable[[str], tuple[bool, list[str]]]
+
+
+@dataclass
+class Tally:
+    n_in: int = 0
+    top1: int = 0
+    top3: int = 0
+    n_oos: int = 0
+    oos_ok: int = 0
+    times: list[float] = field(default_factory=list)
+
+    def add(self, line: DevLine, fallback: bool, topics: Sequence[str]) -> None:
+        if line.oos:
+            self.n_oos += 1
+            self.oos_ok += fallback
+        else:
+            self.n_in += 1
+            self.top1 += (not fallback) and bool(topics) and topics[0] in line.topics
+            self.top3 += any(t in line.topics for t in topics[:3])
+
+    @staticmethod
+    def pct(a: int, b: int) -> float | None:
+        return 100.0 * a / b if b else None
+
+
+@dataclass
+class Report:
+    overall: Tally
+    by_variant: dict[str, Tally]
+    misses: list[tuple[DevLine, bool, list[str]]]
+
+    @property
+    def top1(self) -> float | None:
+        return Tally.pct(self.overall.top1, self.overall.n_in)
+
+    @property
+    def top3(self) -> float | None:
+        return Tally.pct(self.overall.top3, self.overall.n_in)
+
+    @property
+    def oos(self) -> float | None:
+        return Tally.pct(self.overall.oos_ok, self.overall.n_oos)
+
+    def latency_ms(self) -> tuple[float, float]:
+        t = sorted(self.overall.times)
+        if not t:
+            return 0.0, 0.0
+        return 1000 * statistics.median(t), 1000 * t[min(len(t) - 1, int(0.95 * len(t)))]
+
+
+def evaluate(predict: Predictor, lines: Sequence[DevLine]) -> Report:
+    overall = Tally()
+    by_variant: dict[str, Tally] = {}
+    misses = []
+    for line in lines:
+        start = time.perf_counter()
+        fallback, topics = predict(line.question)
+        overall.times.append(time.perf_counter() - start)
+        overall.add(line, fallback, topics)
+        by_variant.setdefault(line.variant, Tally()).add(line, fallback, topics)
+        correct = (
+            fallback if line.oos else (not fallback and topics[:1] and topics[0] in line.topics)
+        )
+        if not correct:
+            misses.append((line, fallback, topics))
+    return Report(overall, by_variant, misses)
+
+
+def matcher_predictor(matcher) -> Predictor:  # type: ignore[no-untyped-def]
+    def predict(question: str) -> tuple[bool, list[str]]:
+        result = matcher.match(question, k=3)
+        return result.fallback, [c.topic for c in result.candidates]
+
+    return predict
+
+
+def lenient_load(path: Path):  # type: ignore[no-untyped-def]
+    """Entries from YAML without cross-checks (content being edited may not validate)."""
+    from datetime import date
+
+    import yaml
+
+    from knowledge.content import Entry
+
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    out = []
+    for file in files:
+        for raw in yaml.safe_load(file.read_text(encoding="utf-8")) or []:
+            try:
+                out.append(
+                    Entry(
+                        id=raw["id"],
+                        topic=raw["topic"],
+                        title=raw.get("title", ""),
+                        questions=tuple(raw.get("questions") or ()),
+                        answer=raw.get("answer", ""),
+                        source=raw.get("source", ""),
+                        reviewed=date.today(),
+                        related=(),
+                    )
+                )
+            except (KeyError, TypeError):
+                continue
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Baselines
+
+
+def wratio_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
+    """rapidfuzz WRatio of the raw question against every raw phrasing; argmax per entry."""
+    from rapidfuzz import fuzz, process
+
+    choices: list[str] = []
+    owner: list[str] = []
+    for e in entries:
+        for q in (*e.questions, e.title):
+            choices.append(q)
+            owner.append(e.topic)
+
+    def scored(question: str) -> list[tuple[float, str]]:
+        hits = process.extract(question, choices, scorer=fuzz.WRatio, limit=30)
+        out: list[tuple[float, str]] = []
+        seen: set[str] = set()
+        for _choice, score, idx in hits:
+            topic = owner[idx]
+            if topic not in seen:
+                seen.add(topic)
+                out.append((score / 100.0, topic))
+        return out
+
+    return _thresholded(scored)
+
+
+def bm25_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
+    """Plain BM25 (bm25s) over diacritic-folded, lower-cased words of questions + title."""
+    import re
+
+    import bm25s
+
+    from knowledge.normalize import fold
+
+    def tok(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9]+", fold(text).lower())
+
+    corpus = [tok(" ".join((*e.questions, e.title))) for e in entries]
+    topics = [e.topic for e in entries]
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    vocab = retriever.vocab_dict
+
+    def scored(question: str) -> list[tuple[float, str]]:
+        words = [w for w in tok(question) if w in vocab]
+        if not words:
+            return []
+        scores = retriever.get_scores(words)
+        order = scores.argsort()[::-1][:3]
+        top = float(scores[order[0]]) or 1.0
+        # Relative score so one threshold applies: best / (best + 10) squashes to 0..1.
+        return [(float(scores[i]) / (top + 10.0), topics[i]) for i in order if scores[i] > 0]
+
+    return _thresholded(scored)
+
+
+def _thresholded(scored: Callable[[str], list[tuple[float, str]]]) -> Callable[[float], Predictor]:
+    def make(threshold: float) -> Predictor:
+        def predict(question: str) -> tuple[bool, list[str]]:
+            hits = scored(question)
+            topics = [t for _s, t in hits[:3]]
+            return (not hits or hits[0][0] < threshold), topics
+
+        return predict
+
+    return make
+
+
+def pick_threshold(make: Callable[[float], Predictor], lines: Sequence[DevLine]) -> float:
+    """The threshold with the most right decisions on the dev set (answers and fallbacks)."""
+    best_t, best_v = 0.0, -1.0
+    for step in range(0, 101, 2):
+        t = step / 100.0
+        r = evaluate(make(t), lines)
+        v = r.overall.top1 + r.overall.oos_ok
+        if v > best_v:
+            best_t, best_v = t, v
+    return best_t
+
+
+# --------------------------------------------------------------------------------------
+# Inflation and CLI timing
+
+
+def inflate(entries, target: int):  # type: ignore[no-untyped-def]
+    """Copies of the entries with perturbed ids and phrasings, up to ``target`` entries."""
+    import random
+
+    rng = random.Random(7)
+    out = list(entries)
+    fillers = ["vậy", "ạ", "nhé", "cho em hỏi", "ad ơi", "xin hỏi", "với", "giúp tôi"]
+    n = 0
+    while len(out) < target:
+        src = entries[n % len(entries)]
+        n += 1
+        qs = []
+        for q in src.questions:
+            words = q.split()
+            if len(words) > 3:
+                i = rng.randrange(len(words))
+                words[i], words[i - 1] = words[i - 1], words[i]
+            qs.append(" ".join(words) + " " + rng.choice(fillers) + f" {n}")
+        out.append(replace(src, id=f"{src.id}-x{n}", questions=tuple(qs)))
+    return out
+
+
+def time_cli_batch(questions: Sequence[str]) -> tuple[float | None, str]:
+    """Seconds for `kcbot ask --json --batch -` over the questions, including start-up."""
+    exe = Path(sys.executable).with_name("kcbot")
+    if exe.exists():
+        cmd = [str(exe)]
+        how = "kcbot"
+    elif (ROOT / "bot" / "cli.py").exists():
+        cmd = [sys.executable, "-m", "bot.cli"]
+        how = "python -m bot.cli"
+    elif shutil.which("kcbot"):
+        cmd = ["kcbot"]
+        how = "kcbot (PATH)"
+    else:
+        return None, "skipped: no kcbot console script and no bot/cli.py yet"
+    payload = "\n".join(questions) + "\n"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [*cmd, "ask", "--json", "--batch", "-"],
+        input=payload,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        return None, f"failed ({how}, exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+    n_out = len(proc.stdout.splitlines())
+    note = f"via {how}, {n_out} lines out"
+    if n_out != len(questions):
+        note += f" (expected {len(questions)})"
+    return elapsed, note
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _fmt(v: float | None) -> str:
+    return "   -  " if v is None else f"{v:5.1f}%"
+
+
+def print_report(name: str, report: Report, note: str = "") -> None:
+    med, p95 = report.latency_ms()
+    print(f"\n== {name} {note}")
+    print(f"{'variant':<10} {'n':>4} {'top-1':>7} {'top-3':>7} {'OOS n':>6} {'OOS ok':>7}")
+    rows = [(v, report.by_variant[v]) for v in VARIANTS if v in report.by_variant]
+    rows += [(v, t) for v, t in report.by_variant.items() if v not in VARIANTS]
+    rows.append(("ALL", report.overall))
+    for v, t in rows:
+        top1, top3 = Tally.pct(t.top1, t.n_in), Tally.pct(t.top3, t.n_in)
+        oos = Tally.pct(t.oos_ok, t.n_oos)
+        print(f"{v:<10} {t.n_in:>4} {_fmt(top1):>7} {_fmt(top3):>7} {t.n_oos:>6} {_fmt(oos):>7}")
+    print(f"latency per question: median {med:.3f} ms, p95 {p95:.3f} ms")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    parser.add_argument("--data", type=Path, default=None, help="knowledge data folder")
+    parser.add_argument("--no-inflate", action="store_true")
+    parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--misses", action="store_true", help="list the wrong lines")
+    args = parser.parse_args(argv)
+
+    from knowledge.content import DEFAULT_DATA_DIR, ContentError, load_entries
+    from knowledge.matcher import Matcher
+
+    if not args.dev.exists():
+        print(f"dev set not found: {args.dev}")
+        return 2
+    lines = read_dev(args.dev)
+    try:
+        entries = load_entries(args.data or DEFAULT_DATA_DIR)
+    except ContentError as exc:
+        print(f"WARNING: content does not validate ({exc}); loading leniently")
+        entries = lenient_load(args.data or DEFAULT_DATA_DIR)
+    topics = sorted({e.topic for e in entries})
+    print(f"content: {len(entries)} entries, {len(topics)} topics; dev: {len(lines)} lines")
+
+    start = time.perf_counter()
+    matcher = Matcher(entries)
+    build = time.perf_counter() - start
+    for line in lines[:5]:  # warm caches
+        matcher.match(line.question)
+    report = evaluate(matcher_predictor(matcher), lines)
+    print_report(
+        "matcher (knowledge/matcher.py)",
+        report,
+        f"[threshold {matcher.threshold}, margin {matcher.margin}; build {build * 1000:.0f} ms]",
+    )
+    if args.misses:
+        for line, fallback, got in report.misses:
+            want = ",".join(sorted(line.topics)) or "OOS"
+            print(f"  MISS [{line.variant}] {line.question!r} want={want} fb={fallback} got={got}")
+
+    for label, factory in (
+        ("baseline A: rapidfuzz WRatio raw question vs raw phrasings", wratio_baseline),
+        ("baseline B: plain BM25 (bm25s) over folded words", bm25_baseline),
+    ):
+        make = factory(entries)
+        t = pick_threshold(make, lines)
+        print_report(label, evaluate(make(t), lines), f"[threshold {t:.2f} picked on dev]")
+
+    if not args.no_inflate:
+        big = inflate(entries, 10_000)
+        start = time.perf_counter()
+        big_matcher = Matcher(big)
+        build = time.perf_counter() - start
+        rep = evaluate(matcher_predictor(big_matcher), lines)
+        med, p95 = rep.latency_ms()
+        print(
+            f"\n== inflated to {len(big)} entries: build {build:.1f} s, "
+            f"median {med:.2f} ms, p95 {p95:.2f} ms per question; "
+            f"top-1 {_fmt(rep.top1)}, OOS {_fmt(rep.oos)}"
+        )
+
+    if not args.no_cli:
+        qs = [line.question for line in lines]
+        qs = (qs * (300 // len(qs) + 1))[:300]
+        secs, note = time_cli_batch(qs)
+        if secs is None:
+            print(f"\n== kcbot ask --json --batch (300 questions): {note}")
+        else:
+            print(f"\n== kcbot ask --json --batch (300 questions): {secs:.2f} s total, {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

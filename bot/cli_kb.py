@@ -1,0 +1,165 @@
+"""``kcbot kb check|export|import``: validate the FAQ content and round-trip it via spreadsheets.
+
+The CLI core calls :func:`register` with the sub-parsers of the ``kb`` group; each command's
+``func`` is an async ``(args, settings) -> exit code``. Messages are Vietnamese (centre staff
+run these commands); every content problem names the file, the entry (or row) and the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knowledge.content import (
+    DEFAULT_DATA_DIR,
+    ContentError,
+    Entry,
+    export_entries,
+    export_json,
+    import_entries,
+    load_entries,
+    write_entries,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".csv")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``check``, ``export`` and ``import`` to the ``kb`` sub-command group."""
+    check = subparsers.add_parser(
+        "check",
+        help="kiểm tra nội dung FAQ (knowledge/data/*.yaml)",
+        description="Kiểm tra toàn bộ nội dung FAQ; in từng lỗi trên một dòng.",
+    )
+    check.set_defaults(func=cmd_check)
+
+    export = subparsers.add_parser(
+        "export",
+        help="xuất nội dung FAQ ra .xlsx/.csv hoặc JSON",
+        description="Xuất nội dung FAQ ra FILE.xlsx hoặc FILE.csv, hoặc in JSON với --json.",
+    )
+    export.add_argument("file", nargs="?", type=Path, help="tệp .xlsx hoặc .csv cần ghi")
+    export.add_argument(
+        "--json", action="store_true", help="in mọi mục thành một mảng JSON ra màn hình"
+    )
+    export.set_defaults(func=cmd_export)
+
+    import_ = subparsers.add_parser(
+        "import",
+        help="nhập nội dung FAQ từ .xlsx/.csv (thay thế các tệp YAML)",
+        description=(
+            "Nhập nội dung FAQ từ FILE.xlsx hoặc FILE.csv. Nếu có lỗi thì in lỗi và không "
+            "thay đổi gì; nếu hợp lệ thì ghi đè các tệp YAML trong thư mục dữ liệu."
+        ),
+    )
+    import_.add_argument("file", type=Path, help="tệp .xlsx hoặc .csv cần nhập")
+    import_.set_defaults(func=cmd_import)
+
+
+def _kb_path(settings: Settings) -> Path:
+    return Path(settings.kb_path) if settings.kb_path else DEFAULT_DATA_DIR
+
+
+def _print_problems(problems: list[str]) -> None:
+    for problem in problems:
+        print(problem)
+    print(f"Có {len(problems)} lỗi.", file=sys.stderr)
+
+
+def _summary(entries: list[Entry]) -> str:
+    topics = {e.topic for e in entries}
+    return f"{len(entries)} mục, {len(topics)} chủ đề"
+
+
+async def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        entries = load_entries(_kb_path(settings))
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        return 1
+    print(f"OK: {_summary(entries)}")
+    return 0
+
+
+def _spreadsheet_suffix_ok(path: Path) -> bool:
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        return True
+    print(f"{path.name}: chỉ hỗ trợ tệp .xlsx hoặc .csv", file=sys.stderr)
+    return False
+
+
+def _export(path: Path | None, as_json: bool, kb_path: Path) -> int:
+    if as_json == (path is not None):
+        print(
+            "Dùng: kcbot kb export FILE.xlsx|FILE.csv  hoặc  kcbot kb export --json",
+            file=sys.stderr,
+        )
+        return 2
+    if path is not None and not _spreadsheet_suffix_ok(path):
+        return 2
+    try:
+        entries = load_entries(kb_path)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        return 1
+    if as_json:
+        try:
+            print(json.dumps(export_json(entries), ensure_ascii=False, indent=2), flush=True)
+        except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    assert path is not None
+    try:
+        export_entries(entries, path)
+    except OSError as exc:
+        print(f"{path}: không ghi được tệp ({exc.strerror or exc})", file=sys.stderr)
+        return 1
+    print(f"Đã xuất {_summary(entries)} ra {path}")
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    return _export(args.file, bool(args.json), _kb_path(settings))
+
+
+def _import(path: Path, data_dir: Path) -> int:
+    if not _spreadsheet_suffix_ok(path):
+        return 2
+    if data_dir.exists() and not data_dir.is_dir():
+        print(
+            f"{data_dir}: KCBOT_KB_PATH trỏ tới một tệp; lệnh nhập cần một thư mục.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        entries = import_entries(path)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        print("Không thay đổi gì.", file=sys.stderr)
+        return 1
+    try:
+        before = {e.id: e for e in load_entries(data_dir)} if data_dir.is_dir() else {}
+    except ContentError:
+        before = {}
+    write_entries(entries, data_dir)
+    after = {e.id: e for e in entries}
+    added = len(after.keys() - before.keys())
+    removed = len(before.keys() - after.keys())
+    changed = sum(1 for i in after.keys() & before.keys() if after[i] != before[i])
+    per_topic = Counter(e.topic for e in entries)
+    print(f"Đã nhập {_summary(entries)} vào {data_dir}")
+    print(f"Thêm {added}, sửa {changed}, xoá {removed} mục.")
+    print(", ".join(f"{topic}: {count}" for topic, count in sorted(per_topic.items())))
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    return _import(args.file, _kb_path(settings))

@@ -1,0 +1,185 @@
+"""Questions and answers: free text → the best entry with its source, or an honest
+"not sure" with the closest topics, a way to reach staff, and the question kept for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.types import Button, Reply
+from handlers.base import Context, Feature, Services, button
+
+if TYPE_CHECKING:
+    from knowledge.content import Entry
+    from knowledge.kb import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+NAME = "faq"
+
+NOT_READY = (
+    "Phần hỏi đáp đang tạm dừng để cập nhật nội dung. Bạn liên hệ cán bộ Trung tâm giúp mình nhé."
+)
+NOT_SURE = "Mình chưa chắc hiểu đúng câu hỏi của bạn 🤔"
+NOT_SURE_PICK = "Có phải bạn muốn hỏi một trong các ý sau? Hoặc gửi câu hỏi cho cán bộ."
+NOT_SURE_NONE = "Bạn thử hỏi cách khác, xem theo chủ đề, hoặc gửi câu hỏi cho cán bộ."
+ASK_STAFF = (
+    "Bạn gõ câu hỏi cho cán bộ Trung tâm trong một tin nhắn. "
+    "Cán bộ sẽ trả lời bạn trong giờ làm việc."
+)
+STAFF_SAVED = "Mình đã chuyển câu hỏi tới cán bộ Trung tâm. Cán bộ sẽ trả lời bạn sớm. 🙏"
+TOO_SHORT = "Câu hỏi trống. Bạn gõ câu hỏi cho cán bộ, hoặc bấm Hủy."
+BROWSE = "Bạn muốn tìm hiểu về chủ đề nào?"
+# Questions kept for staff are cut here: enough to understand, small to store.
+MAX_STORED = 1000
+
+
+def _label_of_topics() -> dict[str, str]:
+    from knowledge.content import TOPICS
+
+    return dict(TOPICS)
+
+
+class FaqFeature(Feature):
+    name = NAME
+
+    def _kb(self, ctx: Context) -> KnowledgeBase | None:
+        kb = ctx.services.kb
+        if kb is None:
+            return None
+        problems = kb.reload_if_changed()
+        if problems:
+            log.error(
+                "knowledge base not reloaded, still serving the last good content: %s",
+                "; ".join(problems[:5]),
+            )
+        return kb
+
+    # --- buttons -------------------------------------------------------------------
+
+    async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
+        kb = self._kb(ctx)
+        if action == "ask_staff":
+            ctx.start(NAME, "staff_question")
+            return [Reply(ASK_STAFF, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
+        if action == "cancel_staff":
+            ctx.finish()
+            from handlers.menu import main_menu
+
+            return [main_menu("Đã hủy. Bạn cần gì thêm?")]
+        if kb is None:
+            return [self._not_ready(ctx)]
+        if action == "open":
+            return [self._browse()]
+        if action == "t":
+            return [self._topic(kb, arg)]
+        if action == "e":
+            entry = kb.entry(arg)
+            if entry is None:
+                return await ctx.router.stale_button(ctx)
+            return [self._answer(ctx, kb, entry)]
+        return await ctx.router.stale_button(ctx)
+
+    def _browse(self) -> Reply:
+        topics = _label_of_topics()
+        buttons = [button(label, NAME, "t", topic) for topic, label in topics.items()]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([button("🏠 Menu", "menu", "home")])
+        return Reply(BROWSE, buttons=rows)
+
+    def _topic(self, kb: KnowledgeBase, topic: str) -> Reply:
+        entries = kb.entries_by_topic(topic)
+        label = _label_of_topics().get(topic)
+        if not entries or label is None:
+            return self._browse()
+        rows = [[button(e.title, NAME, "e", e.id)] for e in entries[:12]]
+        rows.append([button("⬅️ Chủ đề khác", NAME, "open"), button("🏠 Menu", "menu", "home")])
+        return Reply(f"{label}: bạn chọn câu hỏi bên dưới.", buttons=rows)
+
+    # --- free text -----------------------------------------------------------------
+
+    async def on_text(self, ctx: Context) -> list[Reply]:
+        if ctx.state.dialogue == NAME and ctx.state.step == "staff_question":
+            return await self._save_for_staff(ctx)
+        if ctx.state.dialogue == NAME:
+            ctx.finish()
+        kb = self._kb(ctx)
+        if kb is None:
+            return [self._not_ready(ctx)]
+        question = ctx.text
+        result = kb.answer(question)
+        if not result.fallback and result.best is not None:
+            entry = kb.entry(result.best.entry_id)
+            if entry is not None:
+                return [self._answer(ctx, kb, entry)]
+        await self._store_unanswered(ctx, question, result.candidates)
+        candidates = [kb.entry(c.entry_id) for c in result.candidates[:3]]
+        rows = [[button(e.title, NAME, "e", e.id)] for e in candidates if e is not None]
+        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
+        rows.append([button("📚 Xem theo chủ đề", NAME, "open"), button("🏠 Menu", "menu", "home")])
+        text = f"{NOT_SURE}\n{NOT_SURE_PICK if len(rows) > 2 else NOT_SURE_NONE}"
+        return [Reply(text, buttons=rows)]
+
+    async def reprompt(self, ctx: Context) -> list[Reply]:
+        return [Reply(ASK_STAFF, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
+
+    async def _save_for_staff(self, ctx: Context) -> list[Reply]:
+        question = ctx.text
+        if not question:
+            return [Reply(TOO_SHORT, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
+        await self._store_unanswered(ctx, question, [], for_staff=True)
+        ctx.finish()
+        from handlers.menu import menu_buttons
+
+        return [Reply(STAFF_SAVED, buttons=menu_buttons())]
+
+    async def _store_unanswered(
+        self, ctx: Context, question: str, candidates: list, for_staff: bool = False
+    ) -> None:
+        from db.repos.faq import UnansweredRepo
+
+        stored = [
+            {"id": c.entry_id, "topic": c.topic, "score": round(c.score, 3)} for c in candidates
+        ]
+        if for_staff:
+            stored = [{"id": "ask-staff", "topic": "contact", "score": 1.0}]
+        await UnansweredRepo(ctx.session).add(
+            ctx.incoming.channel, ctx.incoming.chat_id, question[:MAX_STORED], stored
+        )
+
+    # --- rendering -----------------------------------------------------------------
+
+    def _answer(self, ctx: Context, kb: KnowledgeBase, entry: Entry) -> Reply:
+        from knowledge.content import fill_placeholders
+
+        s = ctx.settings
+        text = fill_placeholders(
+            entry.answer,
+            {
+                "centre_name": s.centre_name,
+                "centre_phone": s.centre_phone,
+                "centre_address": s.centre_address,
+                "centre_hours": s.centre_hours,
+                "centre_email": s.centre_email,
+            },
+        ).strip()
+        text = f"{text}\n\n📄 Nguồn: {entry.source}"
+        rows: list[list[Button]] = []
+        for related_id in entry.related[:2]:
+            related = kb.entry(related_id)
+            if related is not None:
+                rows.append([button(f"➡️ {related.title}", NAME, "e", related.id)])
+        actions = [button("🏠 Menu", "menu", "home")]
+        if ctx.router.get("intake") is not None:
+            actions.insert(0, button("📝 Tạo hồ sơ", "menu", "intake"))
+        rows.append(actions)
+        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
+        return Reply(text, buttons=rows)
+
+    def _not_ready(self, ctx: Context) -> Reply:
+        return Reply(NOT_READY, buttons=[[button("☎️ Liên hệ cán bộ", "menu", "contact")]])
+
+
+def feature(services: Services) -> Feature:
+    return FaqFeature()

@@ -1,0 +1,87 @@
+"""The FAQ in the chat, through the engine, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from db.repos.faq import UnansweredRepo
+from tests.auxil.app import ChatUser
+
+
+async def _unanswered(app) -> list:
+    async with app.sessions() as session:
+        return list(await UnansweredRepo(session).list())
+
+
+async def test_question_without_diacritics_gets_answer_with_source(app):
+    user = ChatUser(app)
+    await user.send("ho tro may moc thiet bi duoc bao nhieu tien")
+    assert "Nguồn:" in user.text
+    assert "300 triệu" in user.text
+    assert any("Menu" in label for label in user.labels)
+    assert await _unanswered(app) == []
+
+
+async def test_teencode_question(app):
+    user = ChatUser(app)
+    await user.send("ko co dkkd co dc ho tro k")
+    assert "Nguồn:" in user.text
+    assert "hộ kinh doanh" in user.text.lower()
+
+
+async def test_out_of_scope_falls_back_offers_staff_and_is_kept(app):
+    user = ChatUser(app)
+    await user.send("giá vàng hôm nay bao nhiêu")
+    assert "chưa chắc" in user.text
+    assert "✍️ Hỏi cán bộ" in user.labels
+    stored = await _unanswered(app)
+    assert [q.text for q in stored] == ["giá vàng hôm nay bao nhiêu"]
+    assert stored[0].channel == "telegram" and stored[0].chat_id == user.chat_id
+
+
+async def test_greeting_and_thanks_are_not_fallbacks(app):
+    user = ChatUser(app)
+    await user.send("chào bạn")
+    assert "chưa chắc" not in user.text and "Chào bạn" in user.text
+    await user.send("cam on nhieu")
+    assert "Không có gì" in user.text
+    assert await _unanswered(app) == []
+
+
+async def test_browse_topics_and_read_an_entry(app):
+    user = ChatUser(app)
+    await user.send("/start")
+    await user.tap("Hỏi đáp")
+    assert "chủ đề" in user.text
+    await user.tap("Máy móc")
+    assert len(user.labels) >= 3
+    await user.send(
+        payload=next(
+            b.payload for r in user.last for b in r.all_buttons() if b.payload.startswith("faq:e:")
+        )
+    )
+    assert "Nguồn:" in user.text
+
+
+async def test_ask_staff_keeps_the_question(app):
+    user = ChatUser(app)
+    await user.send("thủ tục ly hôn")
+    await user.tap("Hỏi cán bộ")
+    assert "gõ câu hỏi" in user.text
+    await user.send("Xưởng tôi ở phường Hội An có được hỗ trợ máy sấy không?")
+    assert "chuyển câu hỏi tới cán bộ" in user.text
+    texts = [q.text for q in await _unanswered(app)]
+    assert "Xưởng tôi ở phường Hội An có được hỗ trợ máy sấy không?" in texts
+    # back to normal: the next question is answered, not stored
+    await user.send("khuyen cong la gi")
+    assert "Nguồn:" in user.text
+
+
+async def test_stale_entry_button(app):
+    user = ChatUser(app)
+    await user.send(payload="faq:e:entry-that-was-removed")
+    assert "Nút này đã cũ" in user.text
+
+
+async def test_contact_answer_uses_settings_not_hard_coded(app):
+    user = ChatUser(app)
+    await user.send("cho xin sdt can bo kc")
+    assert "0235 3812 345" in user.text

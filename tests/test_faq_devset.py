@@ -1,0 +1,59 @@
+"""The real content against the public dev set: the targets as a whole, not line by line."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEV = SHARED / "eval" / "faq-dev.tsv"
+
+pytestmark = pytest.mark.skipif(not DEV.exists(), reason=f"dev set not found at {DEV}")
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("faq_bench", ROOT / "bench" / "faq_bench.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("faq_bench", module)  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def report():  # type: ignore[no-untyped-def]
+    from knowledge.content import load_entries
+    from knowledge.matcher import Matcher
+
+    bench = _bench()
+    matcher = Matcher(load_entries())
+    rep = bench.evaluate(bench.matcher_predictor(matcher), bench.read_dev(DEV))
+    bench.print_report("dev set", rep)
+    for line, fallback, got in rep.misses:
+        want = ",".join(sorted(line.topics)) or "OOS"
+        print(f"  miss [{line.variant}] {line.question!r} want={want} fallback={fallback} {got}")
+    return rep
+
+
+def test_top1_topic_accuracy(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.top1 >= 90.0
+
+
+def test_top3_topic_accuracy(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.top3 >= 97.0
+
+
+def test_out_of_scope_falls_back(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.oos >= 90.0
+
+
+def test_no_diacritics_close_to_accented(report) -> None:  # type: ignore[no-untyped-def]
+    def top1(variant: str) -> float:
+        t = report.by_variant[variant]
+        return 100.0 * t.top1 / t.n_in
+
+    assert top1("noaccent") >= top1("accent") - 3.0

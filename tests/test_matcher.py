@@ -1,0 +1,169 @@
+"""The matcher on a small fixture: right entry, fallback on doubt, stable ordering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from knowledge.matcher import Matcher
+
+
+@dataclass(frozen=True)
+class E:
+    id: str
+    topic: str
+    title: str
+    questions: tuple[str, ...]
+
+
+ENTRIES = [
+    E(
+        "overview-what-is",
+        "overview",
+        "Khuyến công là gì?",
+        ("Khuyến công là gì vậy?", "Chính sách khuyến công là gì", "Khuyến công nghĩa là sao"),
+    ),
+    E(
+        "machinery-level",
+        "machinery",
+        "Mức hỗ trợ máy móc thiết bị",
+        (
+            "Mua máy móc thiết bị được hỗ trợ bao nhiêu tiền",
+            "Hỗ trợ đầu tư máy móc tiên tiến",
+            "Đổi mới dây chuyền sản xuất có được hỗ trợ không",
+        ),
+    ),
+    E(
+        "trade-fairs-cost",
+        "trade-fairs",
+        "Hỗ trợ đi hội chợ",
+        ("Tham gia hội chợ triển lãm được hỗ trợ gì", "Chi phí gian hàng hội chợ"),
+    ),
+    E(
+        "application-documents",
+        "application",
+        "Hồ sơ đề nghị hỗ trợ",
+        ("Hồ sơ xin hỗ trợ khuyến công gồm những gì", "Cần chuẩn bị giấy tờ gì để nộp hồ sơ"),
+    ),
+    E(
+        "contact-phone",
+        "contact",
+        "Số điện thoại Trung tâm",
+        ("Số điện thoại cán bộ khuyến công", "Liên hệ trung tâm khuyến công ở đâu"),
+    ),
+    E(
+        "training-vocational",
+        "training",
+        "Đào tạo nghề",
+        ("Hỗ trợ đào tạo nghề cho lao động", "Mở lớp truyền nghề cho thợ"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(ENTRIES)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("Khuyến công là gì?", "overview-what-is"),
+        ("khuyen cong la gi", "overview-what-is"),
+        ("kc la gi", "overview-what-is"),
+        ("khuyến côg là gì", "overview-what-is"),
+        ("mua may moc dc ho tro bn tien", "machinery-level"),
+        ("hỗ trợ mmtb", "machinery-level"),
+        ("di hoi cho co dc ho tro ko", "trade-fairs-cost"),
+        ("hs gom nhung giay to j", "application-documents"),
+        ("sdt can bo kc", "contact-phone"),
+        ("dao tao nghe cho ld", "training-vocational"),
+    ],
+)
+def test_answers(matcher: Matcher, question: str, entry_id: str) -> None:
+    result = matcher.match(question)
+    assert not result.fallback, result
+    assert result.best is not None and result.best.entry_id == entry_id
+    assert result.candidates[0] == result.best
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "🙏🙏🙏", "?!?!", "asdkjh qwepoi zxcmnb", "là gì vậy ạ", "cho em hỏi với"],
+)
+def test_garbage_falls_back(matcher: Matcher, question: str) -> None:
+    result = matcher.match(question)
+    assert result.fallback
+    assert result.best is None
+
+
+@pytest.mark.parametrize(
+    "question", ["trời hôm nay có mưa không", "cách làm bánh mì", "giá vàng hôm nay"]
+)
+def test_out_of_scope_falls_back(matcher: Matcher, question: str) -> None:
+    assert matcher.match(question).fallback
+
+
+def test_candidates_distinct_best_first_scores_in_range(matcher: Matcher) -> None:
+    result = matcher.match("hỗ trợ máy móc và hội chợ", k=3)
+    ids = [c.entry_id for c in result.candidates]
+    assert len(ids) == len(set(ids)) <= 3
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_k_limits_candidates(matcher: Matcher) -> None:
+    assert len(matcher.match("hỗ trợ", k=1).candidates) <= 1
+    assert len(matcher.match("hỗ trợ máy móc hội chợ đào tạo", k=5).candidates) <= 5
+
+
+def test_deterministic(matcher: Matcher) -> None:
+    first = matcher.match("hỗ trợ máy móc hội chợ")
+    for _ in range(5):
+        assert matcher.match("hỗ trợ máy móc hội chợ") == first
+    # Same content in another order gives the same answer.
+    again = Matcher(list(reversed(ENTRIES))).match("hỗ trợ máy móc thiết bị")
+    assert again.best is not None and again.best.entry_id == "machinery-level"
+
+
+def test_threshold_controls_fallback() -> None:
+    strict = Matcher(ENTRIES, threshold=0.99)
+    lax = Matcher(ENTRIES, threshold=0.0)
+    question = "mua máy"
+    assert strict.match(question).fallback
+    lax_result = lax.match(question)
+    assert not lax_result.fallback
+    assert lax_result.best is not None and lax_result.best.entry_id == "machinery-level"
+
+
+def test_margin_between_topics() -> None:
+    # Two entries of different topics answer "hỗ trợ" about equally: a wide margin refuses,
+    # no margin answers.
+    question = "hỗ trợ hội chợ và máy móc"
+    wide = Matcher(ENTRIES, threshold=0.0, margin=0.5).match(question)
+    assert wide.fallback
+    assert {c.topic for c in wide.candidates[:2]} == {"trade-fairs", "machinery"}
+    assert not Matcher(ENTRIES, threshold=0.0, margin=0.0).match(question).fallback
+
+
+def test_margin_ignored_within_one_topic() -> None:
+    entries = [
+        *ENTRIES,
+        E("machinery-imported", "machinery", "Máy nhập khẩu", ("Máy móc thiết bị nhập khẩu",)),
+    ]
+    result = Matcher(entries, threshold=0.0, margin=0.5).match("máy móc thiết bị")
+    assert [c.topic for c in result.candidates[:2]] == ["machinery", "machinery"]
+    assert not result.fallback
+
+
+def test_duplicate_ids_are_counted_once() -> None:
+    result = Matcher([*ENTRIES, ENTRIES[0]]).match("khuyến công là gì")
+    ids = [c.entry_id for c in result.candidates]
+    assert len(ids) == len(set(ids))
+
+
+def test_empty_content_always_falls_back() -> None:
+    result = Matcher([]).match("khuyến công là gì")
+    assert result.fallback and result.candidates == []
