@@ -34,10 +34,15 @@ __all__ = ["DOMAIN_TERMS", "STOPWORDS", "Candidate", "MatchResult", "Matcher"]
 
 
 class _EntryLike(Protocol):
-    id: str
-    topic: str
-    title: str
-    questions: tuple[str, ...]
+    # Read-only, so that frozen dataclasses (knowledge.content.Entry) fit.
+    @property
+    def id(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def questions(self) -> tuple[str, ...]: ...
 
 
 # General Vietnamese function words and chat filler (folded). Syllables that fold onto a
