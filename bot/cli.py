@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Library chatter (HTTP requests per poll) hides what matters at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(func(args, settings))
     except KeyboardInterrupt:

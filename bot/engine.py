@@ -9,6 +9,7 @@ plus a row lock on PostgreSQL for several processes).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -134,7 +135,9 @@ class Engine:
                     now=_aware(incoming.time),
                 )
                 conv = await ConversationRepo(session).lock(incoming.channel, incoming.chat_id)
-                state = DialogueState(conv.dialogue, conv.step, dict(conv.data or {}))
+                # A deep copy: handlers may change nested values in place, and the ORM only
+                # writes the column if the new value differs from the loaded one.
+                state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data or {}))
                 if not self._step_wants_number(state):
                     incoming = _resolve_number(incoming, conv.last_buttons)
                 ctx = Context(incoming, state, user, session, self.services, self.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_app
-from bot.types import Incoming
+from bot.types import Incoming, Reply
 from tests.auxil.app import ChatUser, make_settings
 
 
@@ -165,3 +165,23 @@ async def test_handler_crash_gives_apology_and_keeps_state(app):
     async with app.sessions() as session:
         conv = await ConversationRepo(session).get("telegram", user.chat_id)
         assert conv is None or "half" not in conv.data
+
+
+async def test_nested_state_changed_in_place_is_saved(app):
+    """A handler may write ``ctx.state.data["a"]["x"] = 1``: that must reach the database."""
+    from db.repos.core import ConversationRepo
+
+    async with app.sessions() as session, session.begin():
+        conv = await ConversationRepo(session).lock("telegram", "n1")
+        conv.dialogue, conv.step, conv.data = "menu", "s", {"a": {"x": 0}}
+    menu = app.engine.router.get("menu")
+
+    async def mutate(ctx):
+        ctx.state.data["a"]["x"] = 1
+        return [Reply("ok")]
+
+    menu.on_text = mutate  # type: ignore[method-assign]
+    await app.engine.handle(Incoming(channel="telegram", chat_id="n1", text="xin chào"))
+    async with app.sessions() as session:
+        conv = await ConversationRepo(session).get("telegram", "n1")
+        assert conv is not None and conv.data["a"]["x"] == 1
