@@ -1,0 +1,312 @@
+"""`kcbot drafts list|show|export|set-status`: the staff side of draft applications.
+
+``set-status`` records the change (who, when, note) and tells the owner in their chat via
+``notify_owner`` (the persistent outbox when ``bot.outbox`` is there, else Telegram
+directly when a token is set); the notification is recorded in the draft history too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LIST_FIELDS = (
+    "id",
+    "status",
+    "support_type",
+    "facility_name",
+    "owner_name",
+    "phone",
+    "province",
+    "commune",
+    "estimated_cost",
+    "estimated_support",
+    "created_at",
+)
+EXPORT_FIELDS = (
+    *LIST_FIELDS[:4],
+    "facility_kind",
+    "reg_no",
+    "owner_name",
+    "phone",
+    "province",
+    "commune",
+    "sector",
+    "products",
+    "workers",
+    "plan",
+    "estimated_cost",
+    "counterpart_funds",
+    "estimated_support",
+    "expected_results",
+    "needs_review",
+    "review_notes",
+    "channel",
+    "chat_id",
+    "created_at",
+    "confirmed_at",
+    "updated_at",
+)
+# The staff workflow; --force allows any other move between these.
+TRANSITIONS = {
+    "draft": {"submitted"},
+    "submitted": {"under_review"},
+    "under_review": {"approved", "rejected", "needs_changes"},
+    "needs_changes": {"submitted", "under_review"},
+    "approved": set(),
+    "rejected": set(),
+}
+
+
+def register(root: Any) -> None:
+    drafts = root.add_parser("drafts", help="draft support applications from the intake")
+    sub = drafts.add_subparsers(dest="drafts_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("list", help="list drafts (default: every confirmed draft)")
+    p.add_argument("--status", help="only this status ('all' includes unfinished ones)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="one draft with its history")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="write drafts to FILE.xlsx or FILE.csv")
+    p.add_argument("file", type=Path)
+    p.add_argument("--status", help="only this status ('all' includes unfinished ones)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("set-status", help="change a draft's status and tell the owner")
+    p.add_argument("id", type=int)
+    p.add_argument("status", help="submitted, under_review, approved, rejected, needs_changes")
+    p.add_argument("--note", help="note for the history and the owner")
+    p.add_argument("--by", help="who makes the change (default: your login)")
+    p.add_argument("--force", action="store_true", help="allow any move between statuses")
+    p.set_defaults(func=cmd_set_status)
+
+
+def _value(draft: Any, name: str) -> Any:
+    value = getattr(draft, name)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def draft_row(draft: Any, fields: tuple[str, ...] = LIST_FIELDS) -> dict[str, Any]:
+    return {name: _value(draft, name) for name in fields}
+
+
+async def _with_session(settings: Any, work: Any) -> int:
+    from db.migrate import upgrade
+    from db.session import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            return int(await work(session))
+    finally:
+        await engine.dispose()
+
+
+async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
+    from db.repos.drafts import DraftRepo
+
+    async def work(session: Any) -> int:
+        drafts = await DraftRepo(session).list(args.status)
+        for d in drafts:
+            row = draft_row(d)
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                cost = row["estimated_cost"]
+                print(
+                    f"#{d.id:<5} {d.status:<13} {d.support_type or '-':<11} "
+                    f"{(d.facility_name or '-')[:30]:<30} {d.owner_name or '-'} "
+                    f"{d.phone or '-'} {d.commune or '-'}, {d.province or '-'} "
+                    f"{cost if cost is not None else '-'}"
+                )
+        if not drafts and not args.json:
+            print("Không có hồ sơ nào.")
+        return 0
+
+    return await _with_session(settings, work)
+
+
+async def cmd_show(args: argparse.Namespace, settings: Any) -> int:
+    from db.repos.drafts import DraftRepo
+
+    async def work(session: Any) -> int:
+        repo = DraftRepo(session)
+        draft = await repo.get(args.id)
+        if draft is None:
+            print(f"Không có hồ sơ #{args.id}.", file=sys.stderr)
+            return 1
+        history = [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "kind": e.kind,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+            }
+            for e in await repo.history(draft.id)
+        ]
+        row = draft_row(draft, EXPORT_FIELDS)
+        if args.json:
+            print(json.dumps({**row, "history": history}, ensure_ascii=False))
+            return 0
+        for name, value in row.items():
+            print(f"{name:>18}: {value if value not in (None, '') else '-'}")
+        print("           history:")
+        for h in history:
+            change = f"{h['from']} → {h['to']}" if h["kind"] == "status" else h["kind"]
+            print(f"  {h['at']}  {h['actor']}  {change}  {h['note'] or ''}")
+        return 0
+
+    return await _with_session(settings, work)
+
+
+async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
+    from db.repos.drafts import DraftRepo
+
+    suffix = args.file.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        print("FILE must end in .xlsx or .csv", file=sys.stderr)
+        return 2
+
+    async def work(session: Any) -> int:
+        drafts = await DraftRepo(session).list(args.status)
+        rows = [draft_row(d, EXPORT_FIELDS) for d in drafts]
+        for row in rows:
+            row["review_notes"] = "; ".join(row["review_notes"] or [])
+        write_rows(args.file, rows)
+        print(f"Đã xuất {len(rows)} hồ sơ ra {args.file}")
+        return 0
+
+    return await _with_session(settings, work)
+
+
+def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(EXPORT_FIELDS))
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Hồ sơ"
+    ws.append(list(EXPORT_FIELDS))
+    for row in rows:
+        ws.append([row[name] for name in EXPORT_FIELDS])
+    wb.save(path)
+
+
+async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
+    from db.models.drafts import STAFF_STATUSES
+    from db.repos.drafts import DraftRepo
+
+    if args.status not in STAFF_STATUSES:
+        print(f"STATUS must be one of: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
+        return 2
+    actor = f"staff:{args.by or getpass.getuser()}"
+
+    async def work(session: Any) -> int:
+        repo = DraftRepo(session)
+        draft = await repo.get(args.id)
+        if draft is None or draft.status in ("in_progress", "abandoned"):
+            print(f"Không có hồ sơ #{args.id} (đã xác nhận).", file=sys.stderr)
+            return 1
+        if args.status == draft.status:
+            print(f"Hồ sơ #{draft.id} đã ở trạng thái {draft.status}.", file=sys.stderr)
+            return 1
+        allowed = TRANSITIONS.get(draft.status, set())
+        if args.status not in allowed and not args.force:
+            print(
+                f"{draft.status} → {args.status} is not a usual step "
+                f"(allowed: {', '.join(sorted(allowed)) or 'none'}); use --force.",
+                file=sys.stderr,
+            )
+            return 2
+        await repo.set_status(draft, args.status, actor=actor, note=args.note)
+        how = await notify_owner(session, draft, status_message(draft, args.note), settings)
+        print(f"Hồ sơ #{draft.id}: {args.status}. Báo chủ cơ sở: {how}.")
+        return 0
+
+    return await _with_session(settings, work)
+
+
+def status_message(draft: Any, note: str | None) -> str:
+    from handlers.intake_steps import STATUS_LABELS
+    from knowledge.support import catalogue
+
+    st = catalogue().get(draft.support_type)
+    what = f" ({st.label})" if st else ""
+    text = (
+        f"📋 Hồ sơ #{draft.id}{what} của {draft.facility_name or 'cơ sở'}: "
+        f"{STATUS_LABELS.get(draft.status, draft.status)}."
+    )
+    if note:
+        text += f"\nGhi chú của cán bộ: {note}"
+    if draft.status == "needs_changes":
+        text += "\nBạn liên hệ Trung tâm để bổ sung hồ sơ nhé."
+    return text
+
+
+async def notify_owner(session: Any, draft: Any, text: str, settings: Any) -> str:
+    """Tell the owner in their chat; record it in the draft history. Returns how.
+
+    Order: the persistent outbox (``bot.outbox.enqueue``) if that module exists; else
+    Telegram directly if ``TELEGRAM_BOT_TOKEN`` is set and the draft came from Telegram;
+    else only the record (staff then call the owner).
+    """
+    from db.repos.drafts import DraftRepo
+
+    repo = DraftRepo(session)
+    how = "recorded only"
+    try:
+        from bot.outbox import enqueue
+    except ImportError:
+        enqueue = None  # type: ignore[assignment]
+    if enqueue is not None:
+        try:
+            async with session.begin_nested():
+                history = await repo.history(draft.id)
+                await enqueue(
+                    session,
+                    campaign=f"draft-{draft.id}-{len(history)}",
+                    channel=draft.channel,
+                    chat_id=draft.chat_id,
+                    text=text,
+                )
+            how = "outbox"
+        except Exception:
+            log.exception("could not queue the notification for draft %s", draft.id)
+    if how != "outbox" and draft.channel == "telegram" and settings.telegram_bot_token:
+        try:
+            from telegram import Bot
+
+            bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+            async with bot:
+                await bot.send_message(int(draft.chat_id), text)
+            how = "telegram"
+        except Exception:
+            log.exception("could not send the notification for draft %s", draft.id)
+    await repo.record(draft, kind="notification", actor=f"bot:{how}", note=text)
+    return how

@@ -1,0 +1,329 @@
+"""Intake content: the steps, their questions, choices, eligibility rules and summaries.
+
+Wording and rules live here; the dialogue mechanics live in ``handlers.intake``.
+Eligibility follows shared/reference/khuyencong.md §3 (NĐ 45/2012 as amended by
+NĐ 235/2025); nothing here states a number the reference does not support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge import places
+from knowledge.places import fold
+from knowledge.support import catalogue, format_vnd
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    label: str  # field name in the summary and on the "edit" buttons
+    question: str
+    example: str = ""
+
+
+STEPS: list[Step] = [
+    Step("support", "Nội dung hỗ trợ", "Bạn cần hỗ trợ nội dung gì? Chọn một mục:"),
+    Step("kind", "Loại hình cơ sở", "Cơ sở của bạn thuộc loại hình nào?"),
+    Step("sector", "Ngành nghề", "Cơ sở sản xuất ngành nghề gì?"),
+    Step(
+        "province",
+        "Tỉnh/thành phố",
+        "Cơ sở ở tỉnh/thành phố nào? (theo 34 tỉnh, thành từ 1/7/2025 — gõ tên cũ cũng được)",
+        "Quảng Ngãi",
+    ),
+    Step(
+        "commune",
+        "Xã/phường",
+        "Cơ sở ở xã, phường hay đặc khu nào?",
+        "xã Hòa Vang",
+    ),
+    Step(
+        "facility_name",
+        "Tên cơ sở",
+        "Tên cơ sở (như trên giấy đăng ký kinh doanh)?",
+        "Cơ sở mộc Minh Phát",
+    ),
+    Step(
+        "reg_no",
+        "Số đăng ký/MST",
+        "Số giấy đăng ký kinh doanh hoặc mã số thuế? Chưa có thì bấm «Bỏ qua».",
+        "0123456789",
+    ),
+    Step("owner_name", "Chủ cơ sở", "Họ tên chủ cơ sở (người đại diện)?", "Nguyễn Văn An"),
+    Step(
+        "phone",
+        "Điện thoại",
+        "Số điện thoại di động để cán bộ liên hệ? Bấm «📱 Chia sẻ số điện thoại» hoặc gõ số.",
+        "0912 345 678",
+    ),
+    Step("products", "Sản phẩm chính", "Sản phẩm chính của cơ sở là gì?", "bàn ghế, tủ gỗ"),
+    Step("workers", "Số lao động", "Cơ sở có bao nhiêu lao động?", "12"),
+    Step(
+        "plan",
+        "Việc định làm",
+        "Bạn định làm gì với khoản hỗ trợ? (mua máy gì, khóa học nào, hội chợ nào…)",
+        "mua 1 máy chà nhám và 1 máy cưa CNC",
+    ),
+    Step("cost", "Chi phí dự kiến", "Tổng chi phí dự kiến là bao nhiêu?", "350 triệu"),
+    Step("counterpart", "Vốn đối ứng", "Vốn đối ứng cơ sở tự bỏ ra là bao nhiêu?", "200 triệu"),
+    Step(
+        "results",
+        "Kết quả mong đợi",
+        "Bạn mong đợi kết quả gì sau khi được hỗ trợ?",
+        "tăng năng suất 30%, thêm 5 lao động",
+    ),
+]
+STEP_IDS = [s.id for s in STEPS]
+BY_ID = {s.id: s for s in STEPS}
+TOTAL = len(STEPS)
+NUMERIC = frozenset({"workers", "cost", "counterpart"})
+
+KINDS: dict[str, str] = {
+    "hkd": "Hộ kinh doanh",
+    "tht": "Tổ hợp tác",
+    "coop": "Hợp tác xã",
+    "sme": "Doanh nghiệp nhỏ và vừa",
+    "large": "Doanh nghiệp lớn",
+    "person": "Cá nhân chưa đăng ký kinh doanh",
+    "unsure": "Khác / chưa rõ",
+}
+_KIND_WORDS = [
+    ("chua dang ky", "person"),
+    ("ca nhan", "person"),
+    ("ho gia dinh", "person"),
+    ("ho kinh doanh", "hkd"),
+    ("ho kd", "hkd"),
+    ("hkd", "hkd"),
+    ("to hop tac", "tht"),
+    ("tht", "tht"),
+    ("lien hiep htx", "coop"),
+    ("hop tac xa", "coop"),
+    ("htx", "coop"),
+    ("doanh nghiep lon", "large"),
+    ("cong ty lon", "large"),
+    ("nho va vua", "sme"),
+    ("dnnvv", "sme"),
+    ("doanh nghiep", "sme"),
+    ("cong ty", "sme"),
+    ("tnhh", "sme"),
+    ("co phan", "sme"),
+    ("dntn", "sme"),
+]
+
+SECTORS: dict[str, str] = {
+    "food": "Chế biến nông, lâm, thủy sản, thực phẩm",
+    "craft": "Thủ công mỹ nghệ",
+    "mech": "Cơ khí, điện, điện tử, linh kiện",
+    "consumer": "Hàng tiêu dùng, may mặc, da giày",
+    "material": "Vật liệu xây dựng",
+    "other": "Ngành khác (gõ tên ngành)",
+}
+_SUPPORT_WORDS = [
+    ("day chuyen", "line"),
+    ("mo hinh", "demo"),
+    ("trinh dien", "demo"),
+    ("may", "machinery"),
+    ("thiet bi", "machinery"),
+    ("mmtb", "machinery"),
+    ("dao tao", "training"),
+    ("truyen nghe", "training"),
+    ("hoi cho", "fair"),
+    ("trien lam", "fair"),
+    ("thuong hieu", "brand"),
+    ("tu van", "consulting"),
+    ("sach hon", "cleaner"),
+    ("o nhiem", "cleaner"),
+    ("thanh lap", "startup"),
+]
+
+STATUS_LABELS = {
+    "in_progress": "Đang làm dở",
+    "abandoned": "Đã bỏ",
+    "draft": "Bản nháp đã lưu (chưa nộp)",
+    "submitted": "Đã nộp",
+    "under_review": "Đang được xem xét",
+    "approved": "Được duyệt",
+    "rejected": "Không được duyệt",
+    "needs_changes": "Cần bổ sung, chỉnh sửa",
+}
+
+SOURCE_SUBJECTS = "Nghị định 45/2012/NĐ-CP, sửa đổi bởi Nghị định 235/2025/NĐ-CP"
+
+
+def guess_kind(text: str) -> str | None:
+    folded = fold(text)
+    for words, kind in _KIND_WORDS:
+        if f" {words} " in f" {folded} ":
+            return kind
+    return None
+
+
+def guess_support(text: str) -> str | None:
+    folded = fold(text)
+    types = catalogue().types
+    for st in types.values():
+        if folded in (fold(st.label), fold(st.button), st.id):
+            return st.id
+    for words, type_id in _SUPPORT_WORDS:
+        if f" {words} " in f" {folded} " and type_id in types:
+            return type_id
+    return None
+
+
+def guess_sector(text: str) -> str | None:
+    folded = fold(text)
+    for key, label in SECTORS.items():
+        if key != "other" and folded == fold(label):
+            return key
+    return None
+
+
+def ineligible(answers: dict[str, Any]) -> str | None:
+    """Why the facility is clearly not eligible (one or two sentences + source), or None."""
+    kind = answers.get("kind")
+    if kind == "large" and answers.get("support") != "cleaner":
+        return (
+            "Doanh nghiệp lớn không thuộc đối tượng hỗ trợ khuyến công: chỉ doanh nghiệp nhỏ "
+            "và vừa, hợp tác xã, tổ hợp tác và hộ kinh doanh được hỗ trợ "
+            f"({SOURCE_SUBJECTS})."
+        )
+    if kind == "person":
+        return (
+            "Cá nhân chưa đăng ký kinh doanh chưa thuộc đối tượng hỗ trợ. Bạn cần đăng ký "
+            "hộ kinh doanh (hoặc tham gia tổ hợp tác, hợp tác xã) rồi làm hồ sơ "
+            f"({SOURCE_SUBJECTS})."
+        )
+    return None
+
+
+def review_notes(answers: dict[str, Any]) -> list[str]:
+    """What staff should check; a non-empty list flags the draft ``needs_review``."""
+    notes: list[str] = []
+    kind = answers.get("kind")
+    if kind == "unsure":
+        notes.append("Loại hình cơ sở chưa rõ — cán bộ kiểm tra đối tượng.")
+    if kind == "large" and answers.get("support") == "cleaner":
+        notes.append(
+            "Doanh nghiệp lớn đề nghị hỗ trợ sản xuất sạch hơn (TT 46/2012: không giới hạn "
+            "quy mô) — cán bộ kiểm tra."
+        )
+    if answers.get("sector") == "other":
+        notes.append(
+            "Ngành nghề do chủ cơ sở tự ghi — cán bộ kiểm tra có thuộc danh mục ngành nghề "
+            "được hỗ trợ (Điều 5 NĐ 45/2012/NĐ-CP)."
+        )
+    text = fold(f"{answers.get('sector_text', '')} {answers.get('products', '')}")
+    if "gach nung" in text or "lo gach" in text:
+        notes.append(
+            "Có liên quan gạch nung: TT 46/2012/TT-BCT không hỗ trợ lò gạch nung thủ công, "
+            "lò vòng — cán bộ kiểm tra."
+        )
+    if answers.get("province_code") and answers.get("commune_code"):
+        check = places.location_test(answers["province_code"], answers["commune_code"])
+        if not check.ok:
+            notes.append(check.note)
+    if answers.get("support") == "startup":
+        notes.append(
+            "Hỗ trợ thành lập doanh nghiệp chỉ áp dụng ở địa bàn khó khăn, đặc biệt khó khăn "
+            "— cán bộ kiểm tra địa bàn."
+        )
+    if answers.get("support") == "other":
+        notes.append("Nội dung hỗ trợ «khác» — cán bộ xem phần việc định làm.")
+    if "reg_no" in answers and not answers.get("reg_no"):
+        notes.append("Chưa có số đăng ký kinh doanh/mã số thuế.")
+    return notes
+
+
+def sector_text(answers: dict[str, Any]) -> str:
+    sector = answers.get("sector")
+    if sector == "other":
+        return str(answers.get("sector_text") or "")
+    return SECTORS.get(str(sector), "")
+
+
+def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
+    support = answers.get("support")
+    if not support or catalogue().get(support) is None:
+        return None
+    return catalogue().estimate(support, answers.get("cost"), centre_name)
+
+
+def display(answers: dict[str, Any], step_id: str) -> str:
+    """An answer as the summary shows it; "—" when not given."""
+    value = answers.get(step_id)
+    if step_id == "support":
+        st = catalogue().get(value)
+        return st.label if st else "—"
+    if step_id == "kind":
+        return KINDS.get(str(value), "—")
+    if step_id == "sector":
+        return sector_text(answers) or "—"
+    if step_id == "province":
+        return str(answers.get("province") or "—")
+    if step_id == "commune":
+        return str(answers.get("commune") or "—")
+    if step_id == "reg_no":
+        if "reg_no" in answers and not value:
+            return "(chưa có)"
+        return str(value or "—")
+    if step_id in ("cost", "counterpart"):
+        return format_vnd(int(value)) if isinstance(value, int) else "—"
+    if step_id == "workers":
+        return f"{value} người" if isinstance(value, int) else "—"
+    return str(value) if value not in (None, "") else "—"
+
+
+def draft_fields(answers: dict[str, Any], centre_name: str) -> dict[str, Any]:
+    """The draft's columns derived from the answers."""
+    est = estimate_for(answers, centre_name)
+    notes = review_notes(answers)
+    return {
+        "support_type": answers.get("support"),
+        "facility_kind": answers.get("kind"),
+        "sector": sector_text(answers) or None,
+        "province": answers.get("province"),
+        "province_code": answers.get("province_code"),
+        "commune": answers.get("commune"),
+        "commune_code": answers.get("commune_code"),
+        "facility_name": answers.get("facility_name"),
+        "reg_no": answers.get("reg_no") or None,
+        "owner_name": answers.get("owner_name"),
+        "phone": answers.get("phone"),
+        "products": answers.get("products"),
+        "workers": answers.get("workers"),
+        "plan": answers.get("plan"),
+        "estimated_cost": answers.get("cost"),
+        "counterpart_funds": answers.get("counterpart"),
+        "estimated_support": est.amount if est is not None else None,
+        "expected_results": answers.get("results"),
+        "needs_review": bool(notes),
+        "review_notes": notes,
+    }
+
+
+def document_data(draft: Any) -> dict[str, Any]:
+    """What ``bot.documents`` needs, from a Draft row."""
+    answers = dict(draft.answers or {})
+    st = catalogue().get(draft.support_type)
+    return {
+        "id": draft.id,
+        "support_label": st.label if st else (draft.support_type or ""),
+        "facility_name": draft.facility_name or "",
+        "facility_kind": KINDS.get(draft.facility_kind or "", ""),
+        "reg_no": draft.reg_no or "",
+        "owner_name": draft.owner_name or "",
+        "phone": draft.phone or "",
+        "province": answers.get("province_full") or draft.province or "",
+        "commune": draft.commune or "",
+        "sector": draft.sector or "",
+        "products": draft.products or "",
+        "workers": draft.workers,
+        "plan": draft.plan or "",
+        "estimated_cost": draft.estimated_cost,
+        "counterpart_funds": draft.counterpart_funds,
+        "estimated_support": draft.estimated_support,
+        "expected_results": draft.expected_results or "",
+        "confirmed_at": draft.confirmed_at or draft.created_at,
+    }
