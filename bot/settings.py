@@ -49,6 +49,26 @@ class Settings(BaseSettings):
     # Where the knowledge base is read from (default: the files shipped in knowledge/data).
     kb_path: Path | None = None
 
+    # Reminders (bot/reminders.py): when they go out, in Asia/Ho_Chi_Minh time.
+    reminder_offsets_days: str = Field(default="7,1", pattern=r"^\s*\d+(\s*[,;]\s*\d+)*\s*$")
+    reminder_opening_day_kinds: str = "trade_fair"
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    send_window: str = Field(default="07:00-21:00", pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
+    reminder_check_seconds: float = Field(default=60, gt=0)
+
+    # The outbox sender (bot/outbox.py): Telegram allows about 30 messages/s overall and
+    # 1/s per chat.
+    outbox_rate: float = Field(default=30, ge=0)
+    outbox_burst: float = Field(default=1, gt=0)
+    outbox_per_chat_seconds: float = Field(default=1, ge=0)
+    outbox_concurrency: int = Field(default=8, ge=1)
+    outbox_batch: int = Field(default=100, ge=1)
+    outbox_lease_seconds: float = Field(default=120, gt=0)
+    outbox_max_attempts: int = Field(default=5, ge=1)
+    outbox_backoff_seconds: float = Field(default=2, ge=0)
+    outbox_backoff_cap_seconds: float = Field(default=300, ge=0)
+    outbox_poll_seconds: float = Field(default=1, gt=0)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:

@@ -1,0 +1,543 @@
+"""`kcbot events|reminders|outbox`: load events, run due reminders, watch the outbox.
+
+Import file columns (CSV in UTF-8, comma or semicolon separated, or XLSX, first sheet,
+headers on the first row; English or Vietnamese headers, any case, with or without
+diacritics):
+
+| column | Vietnamese header | value |
+| --- | --- | --- |
+| title | tiêu đề / tên sự kiện | required |
+| kind | loại | deadline, trade_fair, selection, training, conference, other |
+|  |  | or hạn nộp, hội chợ, bình chọn, tập huấn, hội nghị, khác |
+| start | bắt đầu | YYYY-MM-DD, YYYY-MM-DD HH:MM, DD/MM/YYYY or DD/MM/YYYY HH:MM (local time) |
+| end | kết thúc | optional, same formats |
+| place | địa điểm | optional |
+| provinces | tỉnh | `all` (or empty) or names separated by `;` |
+| sectors | ngành | optional, separated by `;` |
+| description | mô tả | optional |
+| contact | liên hệ | optional: how to register or whom to call |
+| source | nguồn | optional: where the event was announced |
+
+Invalid rows are reported by row number (the spreadsheet's, header = row 1) and reason;
+valid rows are imported. Importing the same file again updates the same events (matched by
+title, kind and start date) instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+COLUMNS = (
+    "title",
+    "kind",
+    "start",
+    "end",
+    "place",
+    "provinces",
+    "sectors",
+    "description",
+    "contact",
+    "source",
+)
+
+HEADER_ALIASES = {
+    "title": {"title", "tieu de", "ten su kien", "ten", "su kien"},
+    "kind": {"kind", "type", "loai", "loai su kien"},
+    "start": {"start", "bat dau", "ngay bat dau", "tu ngay", "ngay", "thoi gian"},
+    "end": {"end", "ket thuc", "ngay ket thuc", "den ngay"},
+    "place": {"place", "dia diem", "noi to chuc"},
+    "provinces": {"provinces", "province", "tinh", "tinh thanh", "pham vi", "tinh thanh pho"},
+    "sectors": {"sectors", "sector", "nganh", "nganh nghe", "linh vuc"},
+    "description": {"description", "mo ta", "noi dung", "ghi chu"},
+    "contact": {"contact", "lien he", "dang ky", "cach dang ky"},
+    "source": {"source", "nguon", "nguon tin"},
+}
+
+KIND_ALIASES = {
+    "deadline": ("deadline", "han nop", "han chot", "han", "nop ho so"),
+    "trade_fair": ("trade fair", "fair", "hoi cho", "trien lam", "hctl"),
+    "selection": ("selection", "binh chon", "san pham tieu bieu"),
+    "training": ("training", "tap huan", "dao tao", "lop hoc", "khoa hoc", "boi duong"),
+    "conference": ("conference", "hoi nghi", "hoi thao", "dien dan"),
+    "other": ("other", "khac"),
+}
+
+DATE_HELP = "dùng YYYY-MM-DD, YYYY-MM-DD HH:MM, DD/MM/YYYY hoặc DD/MM/YYYY HH:MM"
+ALL_PROVINCES = {"all", "tat ca", "ca nuoc", "toan quoc", "*"}
+
+
+class RowError(ValueError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    from db.repos.events import fold
+
+    return fold(text)
+
+
+def canonical_header(name: str) -> str | None:
+    key = _fold(str(name or ""))
+    for column, aliases in HEADER_ALIASES.items():
+        if key in aliases:
+            return column
+    return None
+
+
+def parse_kind(value: str) -> str:
+    key = _fold(value)
+    if not key:
+        raise RowError("thiếu loại sự kiện (kind / loại)")
+    for kind, aliases in KIND_ALIASES.items():
+        if key == kind.replace("_", " ") or any(
+            key == a or key.startswith(a + " ") for a in aliases
+        ):
+            return kind
+    raise RowError(
+        f"loại «{value}» không rõ (dùng: hạn nộp, hội chợ, bình chọn, tập huấn, hội nghị, khác)"
+    )
+
+
+def parse_when(value: Any, what: str) -> tuple[datetime, bool]:
+    """A local date or date-time → (UTC instant, date only?)."""
+    from db.repos.events import LOCAL_TZ
+
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return datetime.combine(value.date(), time(0), LOCAL_TZ).astimezone(UTC), True
+        return value.replace(tzinfo=LOCAL_TZ).astimezone(UTC), False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), LOCAL_TZ).astimezone(UTC), True
+    text = " ".join(str(value or "").replace("T", " ").split())
+    if not text:
+        raise RowError(f"thiếu ngày {what}")
+    day_part, _, time_part = text.partition(" ")
+    day: date | None = None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            day = datetime.strptime(day_part, fmt).date()
+            break
+        except ValueError:
+            continue
+    if day is None:
+        raise RowError(f"ngày {what} «{text}» không đúng ({DATE_HELP})")
+    if not time_part:
+        return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC), True
+    clock = time_part.lower().replace("h", ":").rstrip(":")
+    try:
+        hh, _, mm = clock.partition(":")
+        moment = time(int(hh), int(mm or 0))
+    except ValueError:
+        raise RowError(f"giờ {what} «{time_part}» không đúng (dùng HH:MM)") from None
+    return datetime.combine(day, moment, LOCAL_TZ).astimezone(UTC), False
+
+
+def _split(value: str) -> list[str]:
+    return [p.strip() for p in str(value or "").replace("\n", ";").split(";") if p.strip()]
+
+
+def parse_provinces(value: str) -> list[str]:
+    from bot.reminders import find_province
+
+    parts = _split(value)
+    if not parts or any(_fold(p) in ALL_PROVINCES for p in parts):
+        return []
+    return [find_province(p) or p for p in parts]
+
+
+def parse_row(values: dict[str, Any]) -> Any:
+    """One row (canonical column → cell) → ``EventData``; raises ``RowError``."""
+    from db.repos.events import EventData
+
+    def text(column: str) -> str | None:
+        value = values.get(column)
+        value = "" if value is None else str(value).strip()
+        return value or None
+
+    title = text("title")
+    if not title:
+        raise RowError("thiếu tiêu đề (title / tiêu đề)")
+    if len(title) > 500:
+        raise RowError("tiêu đề dài quá 500 ký tự")
+    kind = parse_kind(text("kind") or "")
+    starts_at, all_day = parse_when(values.get("start"), "bắt đầu")
+    ends_at = None
+    if values.get("end") not in (None, ""):
+        ends_at, end_day_only = parse_when(values.get("end"), "kết thúc")
+        if end_day_only and not all_day:  # a timed start with an end date: end of that day
+            ends_at = ends_at + timedelta(days=1) - timedelta(minutes=1)
+        if ends_at < starts_at:
+            raise RowError("ngày kết thúc trước ngày bắt đầu")
+    place = text("place")
+    return EventData(
+        title=title,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=all_day,
+        place=place[:500] if place else None,
+        provinces=parse_provinces(text("provinces") or ""),
+        sectors=_split(text("sectors") or ""),
+        description=text("description"),
+        contact=text("contact"),
+        source=text("source"),
+    )
+
+
+def read_table(path: Path) -> tuple[list[str | None], list[tuple[int, dict[str, Any]]]]:
+    """Read a CSV or XLSX file → (canonical headers, [(row number, {column: value})])."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        raw = [list(r) for r in sheet.iter_rows(values_only=True)]
+        workbook.close()
+    else:
+        content = path.read_bytes().decode("utf-8-sig")
+        first = content.splitlines()[0] if content else ""
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        raw = [list(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)]
+    if not raw:
+        return [], []
+    headers = [canonical_header(str(h)) if h is not None else None for h in raw[0]]
+    rows = []
+    for number, cells in enumerate(raw[1:], start=2):
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        rows.append((number, {h: cells[i] for i, h in enumerate(headers) if h and i < len(cells)}))
+    return headers, rows
+
+
+async def import_rows(
+    session: Any, rows: list[tuple[int, dict[str, Any]]], now: datetime, cfg: Any = None
+) -> ImportReport:
+    """Upsert valid rows, collect the invalid ones; queued reminders follow the changes."""
+    from bot.reminders import event_changed
+    from db.repos.events import EventRepo
+
+    report = ImportReport()
+    repo = EventRepo(session)
+    for number, values in rows:
+        try:
+            data = parse_row(values)
+        except RowError as exc:
+            report.errors.append((number, str(exc)))
+            continue
+        event, outcome = await repo.upsert(data, now)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        report.event_ids.append(event.id)
+        if outcome != "unchanged":
+            await event_changed(session, event, now, cfg)
+    return report
+
+
+async def import_file(session: Any, path: Path, now: datetime, cfg: Any = None) -> ImportReport:
+    headers, rows = read_table(path)
+    missing = [c for c in ("title", "kind", "start") if c not in headers]
+    if missing:
+        report = ImportReport()
+        report.errors.append((1, "thiếu cột: " + ", ".join(missing)))
+        return report
+    return await import_rows(session, rows, now, cfg)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def register(root: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    events = root.add_parser("events", help="events: import, list, add, cancel")
+    ev = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+
+    imp = ev.add_parser("import", help="import events from a CSV or XLSX file")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=_cmd_import)
+
+    lst = ev.add_parser("list", help="list events")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.add_argument("--upcoming", action="store_true", help="only events not over yet")
+    lst.set_defaults(func=_cmd_list)
+
+    add = ev.add_parser("add", help="add (or update) one event")
+    add.add_argument("--title", required=True)
+    add.add_argument("--kind", required=True, help="deadline, trade_fair, … or hạn nộp, hội chợ …")
+    add.add_argument("--start", required=True, help="YYYY-MM-DD [HH:MM] or DD/MM/YYYY [HH:MM]")
+    for name in ("end", "place", "provinces", "sectors", "description", "contact", "source"):
+        add.add_argument(f"--{name}")
+    add.set_defaults(func=_cmd_add)
+
+    cancel = ev.add_parser("cancel", help="cancel an event (notifies those already reminded)")
+    cancel.add_argument("id", type=int)
+    cancel.set_defaults(func=_cmd_cancel)
+
+    reminders = root.add_parser("reminders", help="reminders: run-due")
+    rem = reminders.add_subparsers(dest="reminders_command", metavar="ACTION", required=True)
+    due = rem.add_parser("run-due", help="queue the reminders due now, send them, exit")
+    due.add_argument("--now", help="the instant to act at (ISO-8601), default: now")
+    due.set_defaults(func=_cmd_run_due)
+
+    outbox = root.add_parser("outbox", help="the outgoing message queue")
+    ob = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    status = ob.add_parser("status", help="pending / sent / failed counts")
+    status.add_argument("--campaigns", action="store_true", help="per campaign")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=_cmd_outbox_status)
+
+
+async def _open(settings: Any) -> tuple[Any, Any]:
+    from db.migrate import upgrade
+    from db.session import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    return engine, session_factory(engine)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _cmd_import(args: argparse.Namespace, settings: Any) -> int:
+    from bot.reminders import ReminderConfig
+
+    if not args.file.exists():
+        print(f"Không thấy tệp {args.file}", file=sys.stderr)
+        return 2
+    engine, sessions = await _open(settings)
+    try:
+        async with sessions() as session, session.begin():
+            try:
+                report = await import_file(
+                    session, args.file, _now(), ReminderConfig.from_settings(settings)
+                )
+            except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+                print(f"Không đọc được tệp {args.file}: {exc}", file=sys.stderr)
+                return 2
+    finally:
+        await engine.dispose()
+    for number, reason in report.errors:
+        print(f"Dòng {number}: {reason}", file=sys.stderr)
+    print(
+        f"Thêm mới {report.created}, cập nhật {report.updated}, không đổi {report.unchanged}, "
+        f"lỗi {len(report.errors)} dòng."
+    )
+    return 1 if report.errors else 0
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "kind": event.kind,
+        "start": event.starts_at.isoformat(),
+        "end": event.ends_at.isoformat() if event.ends_at else None,
+        "all_day": event.all_day,
+        "place": event.place,
+        "provinces": event.provinces,
+        "sectors": event.sectors,
+        "description": event.description,
+        "contact": event.contact,
+        "source": event.source,
+        "cancelled": event.cancelled,
+    }
+
+
+async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
+    from bot.reminders import KIND_LABELS, format_when
+    from db.repos.events import EventRepo
+
+    engine, sessions = await _open(settings)
+    try:
+        async with sessions() as session:
+            repo = EventRepo(session)
+            events = await (repo.upcoming(_now(), limit=10_000) if args.upcoming else repo.find())
+    finally:
+        await engine.dispose()
+    if args.json:
+        print(json.dumps([_event_json(e) for e in events], ensure_ascii=False, indent=2))
+        return 0
+    if not events:
+        print("Chưa có sự kiện nào.")
+    for e in events:
+        flag = " [ĐÃ HỦY]" if e.cancelled else ""
+        where = f" · {e.place}" if e.place else ""
+        print(f"#{e.id} {format_when(e)} · {KIND_LABELS[e.kind]} · {e.title}{where}{flag}")
+    return 0
+
+
+async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
+    from bot.reminders import ReminderConfig
+    from db.repos.events import EventRepo
+
+    values = {c: getattr(args, c, None) for c in COLUMNS if c != "title"}
+    values["title"] = args.title
+    try:
+        data = parse_row(values)
+    except RowError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    from bot.reminders import event_changed
+
+    engine, sessions = await _open(settings)
+    try:
+        async with sessions() as session, session.begin():
+            event, outcome = await EventRepo(session).upsert(data, _now())
+            if outcome != "unchanged":
+                await event_changed(session, event, _now(), ReminderConfig.from_settings(settings))
+    finally:
+        await engine.dispose()
+    word = {"created": "Đã thêm", "updated": "Đã cập nhật", "unchanged": "Không đổi"}[outcome]
+    print(f"{word} sự kiện #{event.id}: {event.title}")
+    return 0
+
+
+async def _cmd_cancel(args: argparse.Namespace, settings: Any) -> int:
+    from bot.reminders import ReminderConfig, event_changed
+    from db.repos.events import EventRepo
+
+    engine, sessions = await _open(settings)
+    try:
+        async with sessions() as session, session.begin():
+            event = await EventRepo(session).set_cancelled(args.id, _now())
+            if event is None:
+                print(f"Không có sự kiện #{args.id}", file=sys.stderr)
+                return 1
+            result = await event_changed(
+                session, event, _now(), ReminderConfig.from_settings(settings)
+            )
+    finally:
+        await engine.dispose()
+    print(
+        f"Đã hủy sự kiện #{event.id}: {event.title}. Bỏ {result['cancelled']} lời nhắc chưa "
+        f"gửi; sẽ báo hủy cho {result['notified']} người đã được nhắc."
+    )
+    return 0
+
+
+class _StartedClock:
+    """Real time, but starting at a chosen instant (``--now``)."""
+
+    def __init__(self, start: datetime) -> None:
+        import time as _time
+
+        self._start = start
+        self._t0 = _time.monotonic()
+
+    def now(self) -> datetime:
+        import time as _time
+
+        return self._start + timedelta(seconds=_time.monotonic() - self._t0)
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(max(0.0, seconds))
+
+
+def parse_instant(text: str) -> datetime:
+    from db.repos.events import LOCAL_TZ
+
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # a local time, as staff think of it
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(UTC)
+
+
+async def run_due(
+    sessions: Any,
+    senders: dict[str, Any],
+    now: datetime,
+    *,
+    settings: Any = None,
+    clock: Any = None,
+    outbox_config: Any = None,
+) -> tuple[int, Any]:
+    """Queue what is due at ``now`` and send everything due; (queued, send stats)."""
+    from bot.outbox import OutboxConfig, OutboxSender
+    from bot.reminders import ReminderConfig, enqueue_due
+
+    async with sessions() as session, session.begin():
+        queued = await enqueue_due(session, now, ReminderConfig.from_settings(settings))
+    sender = OutboxSender(
+        sessions,
+        senders,
+        config=outbox_config or OutboxConfig.from_settings(settings),
+        clock=clock or _StartedClock(now),
+    )
+    stats = await sender.drain()
+    return queued, stats
+
+
+async def _cmd_run_due(args: argparse.Namespace, settings: Any) -> int:
+    from bot.outbox import BotApiSender
+
+    try:
+        now = parse_instant(args.now) if args.now else _now()
+    except ValueError:
+        print(
+            f"--now «{args.now}» không đúng dạng ISO-8601 (vd: 2026-05-09T08:00)", file=sys.stderr
+        )
+        return 2
+    engine, sessions = await _open(settings)
+    try:
+        if settings.telegram_bot_token:
+            async with BotApiSender(
+                settings.telegram_bot_token, settings.telegram_api_base_url
+            ) as telegram:
+                queued, stats = await run_due(
+                    sessions, {"telegram": telegram}, now, settings=settings
+                )
+        else:
+            queued, stats = await run_due(sessions, {}, now, settings=settings)
+            print("TELEGRAM_BOT_TOKEN chưa đặt: chỉ xếp hàng, chưa gửi.", file=sys.stderr)
+    finally:
+        await engine.dispose()
+    print(
+        f"Xếp hàng {queued} lời nhắc; đã gửi {stats.sent}, lỗi {stats.failed}, "
+        f"thử lại sau {stats.retried + stats.rate_limited + stats.released}, "
+        f"bỏ qua {stats.skipped}."
+    )
+    return 0
+
+
+async def _cmd_outbox_status(args: argparse.Namespace, settings: Any) -> int:
+    from db.repos.outbox import OutboxRepo
+
+    engine, sessions = await _open(settings)
+    try:
+        async with sessions() as session:
+            repo = OutboxRepo(session)
+            counts = await repo.counts()
+            campaigns = await repo.campaign_counts() if args.campaigns else []
+    finally:
+        await engine.dispose()
+    if args.json:
+        out: dict[str, Any] = dict(counts)
+        if args.campaigns:
+            out["campaigns"] = [{"campaign": c, "status": s, "count": n} for c, s, n in campaigns]
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    print(" · ".join(f"{k}: {v}" for k, v in counts.items()))
+    for campaign, status, n in campaigns:
+        print(f"  {campaign:<32} {status:<10} {n}")
+    return 0

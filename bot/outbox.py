@@ -1,0 +1,573 @@
+"""The persistent outbox: queue messages for chats, and the worker that sends them.
+
+Anyone may queue (reminders, staff broadcasts, draft notifications)::
+
+    await enqueue(session, campaign="rem:12:7", channel="telegram", chat_id="123",
+                  text="...", buttons=[[Button(...)]], not_before=moment)
+
+Queueing is idempotent on (campaign, channel, chat_id): the second call returns False.
+
+The sender (``OutboxSender``) claims due rows with a lease, sends them under the channel's
+limits and records every attempt:
+
+- limits: a token bucket for the whole sender (default 30 msg/s, Telegram's broadcast
+  limit) and at most one message per chat per second;
+- 429 ``RetryAfter``: the whole sender pauses for ``retry_after`` and the row is retried;
+- network errors, timeouts, 5xx: retried with exponential backoff, at most
+  ``max_attempts`` times, then failed;
+- 403 ``Forbidden`` (blocked the bot): the user is marked unreachable, the row and every
+  other pending row to that chat fail; unreachable users' rows are skipped;
+- 400 ``BadRequest``: failed at once (retrying cannot help).
+
+Exactly-once, and the window where it is only at-least-once: a row is marked sent in its
+own short transaction right after the platform accepted it. If the process dies after the
+platform accepted the message and before that commit (a few milliseconds), the row's lease
+expires and it is sent again: that message is duplicated. Any other crash loses nothing
+and duplicates nothing: unsent claimed rows go back to the queue when their lease expires
+(or at once on a clean stop). On PostgreSQL several sender processes can run: each claims
+with ``FOR UPDATE SKIP LOCKED`` and a per-claim token, so a row is never sent by two of
+them. The per-chat limit is kept per process.
+
+Time comes from an injectable ``Clock`` (``now()`` and ``sleep()``), so tests never sleep
+on the wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.types import Button, Reply
+from db.models.base import utcnow
+from db.repos.outbox import FAILED, PENDING, SENT, NewMessage, OutboxRepo
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """What a transport offers the outbox. Raises python-telegram-bot's exceptions."""
+
+    async def send(self, chat_id: str, reply: Reply, *, retry: bool = False) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self._now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+# --- queueing ---------------------------------------------------------------------------
+
+
+def buttons_to_json(buttons: Sequence[Sequence[Button]] | Sequence[Any] | None) -> list[Any]:
+    """Rows of buttons as JSON: ``[[[label, payload], ...], ...]``."""
+    rows: list[Any] = []
+    for row in buttons or []:
+        out = []
+        for b in row:
+            if isinstance(b, Button):
+                out.append([b.label, b.payload])
+            else:
+                label, payload = b
+                Button(label, payload)  # validates the payload's size now, not at send time
+                out.append([label, payload])
+        rows.append(out)
+    return rows
+
+
+def reply_from_row(text: str, buttons: list[Any]) -> Reply:
+    return Reply(
+        text, buttons=[[Button(label, payload) for label, payload in row] for row in buttons or []]
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    campaign: str,
+    channel: str,
+    chat_id: str,
+    text: str,
+    buttons: Sequence[Sequence[Button]] | Sequence[Any] | None = None,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Queue one message; False if this (campaign, channel, chat_id) was queued before."""
+    now = now or utcnow()
+    message = NewMessage(
+        campaign=campaign,
+        channel=channel,
+        chat_id=str(chat_id),
+        text=text,
+        buttons=buttons_to_json(buttons),
+        not_before=not_before or now,
+    )
+    return await OutboxRepo(session).enqueue_many([message], now) == 1
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: Sequence[NewMessage], now: datetime | None = None
+) -> int:
+    """Queue many messages at once (broadcasts); returns how many were new."""
+    return await OutboxRepo(session).enqueue_many(messages, now or utcnow())
+
+
+# --- limits -----------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``capacity`` saved up; callers queue fairly.
+
+    A caller takes a token at once if one is there; otherwise it reserves the next one
+    (the count goes negative) and sleeps until it is due, so concurrent callers never
+    exceed the rate. ``rate`` of 0 or less means unlimited.
+    """
+
+    def __init__(self, rate: float, capacity: float, clock: Clock) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, capacity)
+        self.clock = clock
+        self.tokens = self.capacity
+        self.updated = clock.now().timestamp()
+
+    async def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        now = self.clock.now().timestamp()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        if self.tokens < 0:
+            await self.clock.sleep(-self.tokens / self.rate)
+
+
+class PerChatLimit:
+    """At most one message per ``interval`` seconds to one chat (reservations)."""
+
+    def __init__(self, interval: float, clock: Clock) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.next_at: dict[str, float] = {}
+
+    async def acquire(self, chat: str) -> None:
+        if self.interval <= 0:
+            return
+        now = self.clock.now().timestamp()
+        if len(self.next_at) > 50_000:
+            self.next_at = {k: v for k, v in self.next_at.items() if v > now}
+        at = max(now, self.next_at.get(chat, 0.0))
+        self.next_at[chat] = at + self.interval
+        if at > now:
+            await self.clock.sleep(at - now)
+
+
+# --- the sender -------------------------------------------------------------------------
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        log.warning("setting %s=%r is not a number; using %s", name, value, default)
+        return default
+
+
+@dataclass
+class OutboxConfig:
+    """Sender tuning. ``from_settings`` reads ``KCBOT_OUTBOX_*`` (see the README)."""
+
+    rate: float = 30.0  # messages per second for the whole sender; 0 = unlimited
+    burst: float = 1.0  # tokens that may be saved up (1 = evenly spaced)
+    per_chat_seconds: float = 1.0  # minimum gap between two messages to one chat
+    concurrency: int = 8  # sends in flight at once
+    batch: int = 100  # rows claimed at a time
+    lease_seconds: float = 120.0  # a claimed row goes back to the queue after this
+    max_attempts: int = 5  # network/5xx errors before a row is failed
+    backoff_seconds: float = 2.0  # first retry delay, doubled each time ...
+    backoff_cap_seconds: float = 300.0  # ... up to this
+    poll_seconds: float = 1.0  # how often an idle sender looks for due rows
+
+    @classmethod
+    def from_settings(cls, settings: Any = None, **overrides: Any) -> OutboxConfig:
+        values: dict[str, Any] = {}
+        for name, default in cls().__dict__.items():
+            value = getattr(settings, f"outbox_{name}", None) if settings is not None else None
+            if value is None:
+                value = _env_float(f"KCBOT_OUTBOX_{name.upper()}", float(default))
+            values[name] = type(default)(value)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _retry_after_seconds(exc: Exception) -> float:
+    """``RetryAfter.retry_after`` is int or timedelta in PTB 22; read it without warnings."""
+    value: Any = getattr(exc, "_retry_after", None)
+    if value is None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = getattr(exc, "retry_after", 1)
+    if isinstance(value, timedelta):
+        return max(0.0, value.total_seconds())
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    skipped: int = 0
+    released: int = 0
+
+    def add(self, other: SendStats) -> None:
+        for name in self.__dict__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Batch:
+    token: str
+    rows: deque[Any]
+    deadline: float
+    leftover: list[int] = field(default_factory=list)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        senders: Mapping[str, Sender],
+        config: OutboxConfig | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.senders = dict(senders)
+        self.config = config or OutboxConfig()
+        self.clock = clock or SystemClock()
+        self.name = name or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.bucket = TokenBucket(self.config.rate, self.config.burst, self.clock)
+        self.per_chat = PerChatLimit(self.config.per_chat_seconds, self.clock)
+        self.paused_until = 0.0
+        self.stats = SendStats()
+        self._blocked_chats: set[tuple[str, str]] = set()  # blocked while this sender ran
+        self._claims = 0
+        self._stopping = False
+        self._wake = asyncio.Event()
+
+    # -- public -----------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and work through it; returns rows claimed."""
+        if not self.senders:
+            return 0
+        await self._wait_pause()
+        now = self.clock.now()
+        self._claims += 1
+        token = f"{self.name}/{self._claims}"[-64:]
+        lease = timedelta(seconds=self.config.lease_seconds)
+        async with self.sessions() as session, session.begin():
+            repo = OutboxRepo(session)
+            rows = await repo.claim(token, now, lease, self.config.batch, self.senders)
+            skipped = []
+            by_channel: dict[str, list[str]] = {}
+            for row in rows:
+                by_channel.setdefault(row.channel, []).append(row.chat_id)
+            blocked = {
+                (ch, c)
+                for ch, chats in by_channel.items()
+                for c in await repo.unreachable_chats(ch, chats)
+            }
+            for row in rows:
+                if (row.channel, row.chat_id) in blocked:
+                    await repo.finish(
+                        row.id,
+                        token,
+                        status=FAILED,
+                        now=now,
+                        outcome="skipped",
+                        error="user unreachable",
+                        count_attempt=False,
+                    )
+                    skipped.append(row)
+        self.stats.skipped += len(skipped)
+        todo = [r for r in rows if r not in skipped]
+        if todo:
+            # stop sending well before the lease ends, so nobody else takes a row we send
+            margin = min(30.0, self.config.lease_seconds / 4)
+            deadline = now.timestamp() + self.config.lease_seconds - margin
+            batch = _Batch(token, deque(todo), deadline)
+            workers = min(self.config.concurrency, len(todo))
+            try:
+                await asyncio.gather(*(self._work(batch) for _ in range(workers)))
+            except (Exception, asyncio.CancelledError):
+                await self._hand_back(batch)
+                raise
+            # KeyboardInterrupt, SystemExit: the process is dying; the lease covers it.
+            await self._hand_back(batch)
+        return len(rows)
+
+    async def drain(self, max_batches: int | None = None) -> SendStats:
+        """Send everything due now (for ``kcbot reminders run-due`` and tests)."""
+        before = SendStats(**self.stats.__dict__)
+        batches = 0
+        while not self._stopping and await self.run_once():
+            batches += 1
+            if max_batches is not None and batches >= max_batches:
+                break
+        result = SendStats(**self.stats.__dict__)
+        for name in result.__dict__:
+            setattr(result, name, getattr(result, name) - getattr(before, name))
+        return result
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox sender pass failed")
+                claimed = 0
+            if not claimed and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the sends in flight, hand back the rest, take nothing new."""
+        self._stopping = True
+        self._wake.set()
+
+    # -- internals --------------------------------------------------------------------
+
+    async def _wait_pause(self) -> None:
+        while True:
+            wait = self.paused_until - self.clock.now().timestamp()
+            if wait <= 0:
+                return
+            await self.clock.sleep(wait)
+
+    async def _work(self, batch: _Batch) -> None:
+        while batch.rows and not self._stopping:
+            row = batch.rows.popleft()
+            await self._wait_pause()
+            await self.per_chat.acquire(f"{row.channel}:{row.chat_id}")
+            await self.bucket.acquire()
+            if self._stopping or self.clock.now().timestamp() >= batch.deadline:
+                batch.leftover.append(row.id)
+                continue
+            if self.paused_until > self.clock.now().timestamp():
+                batch.rows.appendleft(row)  # a 429 arrived while we waited: wait it out
+                continue
+            if (row.channel, row.chat_id) in self._blocked_chats:
+                self.stats.skipped += 1
+                await self._finish(
+                    batch.token, row, FAILED, "skipped", "user unreachable", count_attempt=False
+                )
+                continue
+            await self._send(batch.token, row)
+
+    async def _hand_back(self, batch: _Batch) -> None:
+        batch.leftover.extend(r.id for r in batch.rows)
+        batch.rows.clear()
+        if batch.leftover:
+            await asyncio.shield(self._release(batch))
+
+    async def _release(self, batch: _Batch) -> None:
+        not_before = None
+        if self.paused_until > self.clock.now().timestamp():
+            not_before = datetime.fromtimestamp(self.paused_until, UTC)
+        async with self.sessions() as session, session.begin():
+            await OutboxRepo(session).release(
+                batch.leftover, batch.token, self.clock.now(), not_before
+            )
+        self.stats.released += len(batch.leftover)
+        batch.leftover = []
+
+    async def _send(self, token: str, row: Any) -> None:
+        from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+        sender = self.senders[row.channel]
+        reply = reply_from_row(row.text, row.buttons)
+        try:
+            await sender.send(row.chat_id, reply, retry=False)
+        except RetryAfter as exc:
+            seconds = _retry_after_seconds(exc)
+            resume = self.clock.now().timestamp() + seconds
+            self.paused_until = max(self.paused_until, resume)
+            log.warning("%s: 429, pausing the sender for %.1f s", row.channel, seconds)
+            self.stats.rate_limited += 1
+            await self._finish(
+                token,
+                row,
+                PENDING,
+                "rate_limited",
+                f"retry after {seconds}s",
+                not_before=datetime.fromtimestamp(resume, UTC),
+                count_attempt=False,
+            )
+        except Forbidden as exc:
+            log.info("%s/%s blocked the bot: marking unreachable", row.channel, row.chat_id)
+            self.stats.failed += 1
+            await self._blocked(token, row, str(exc))
+        except BadRequest as exc:
+            log.warning("%s/%s: message refused: %s", row.channel, row.chat_id, exc)
+            self.stats.failed += 1
+            await self._finish(token, row, FAILED, "failed", f"bad request: {exc}")
+        except (NetworkError, TelegramError, OSError, TimeoutError) as exc:
+            await self._retry_later(token, row, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a transport bug must not stop the queue
+            log.exception("%s/%s: unexpected send error", row.channel, row.chat_id)
+            await self._retry_later(token, row, f"{type(exc).__name__}: {exc}")
+        else:
+            self.stats.sent += 1
+            # The at-least-once window: between the platform's answer and this commit.
+            await asyncio.shield(self._finish(token, row, SENT, "sent", None))
+
+    async def _retry_later(self, token: str, row: Any, error: str) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.config.max_attempts:
+            log.warning(
+                "%s/%s: giving up after %d attempts: %s", row.channel, row.chat_id, attempts, error
+            )
+            self.stats.failed += 1
+            await self._finish(token, row, FAILED, "failed", error)
+            return
+        delay = min(
+            self.config.backoff_cap_seconds, self.config.backoff_seconds * 2 ** (attempts - 1)
+        )
+        self.stats.retried += 1
+        await self._finish(
+            token,
+            row,
+            PENDING,
+            "retry",
+            error,
+            not_before=self.clock.now() + timedelta(seconds=delay),
+        )
+
+    async def _finish(
+        self,
+        token: str,
+        row: Any,
+        status: str,
+        outcome: str,
+        error: str | None,
+        not_before: datetime | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            kept = await OutboxRepo(session).finish(
+                row.id,
+                token,
+                status=status,
+                now=self.clock.now(),
+                outcome=outcome,
+                error=error,
+                not_before=not_before,
+                count_attempt=count_attempt,
+            )
+        if not kept:
+            log.warning("outbox row %s: claim lost before recording %s", row.id, outcome)
+
+    async def _blocked(self, token: str, row: Any, error: str) -> None:
+        from db.repos.core import UserRepo
+
+        now = self.clock.now()
+        self._blocked_chats.add((row.channel, row.chat_id))
+        async with self.sessions() as session, session.begin():
+            repo = OutboxRepo(session)
+            await repo.finish(row.id, token, status=FAILED, now=now, outcome="blocked", error=error)
+            await UserRepo(session).mark_unreachable(row.channel, row.chat_id)
+            await repo.fail_chat(row.channel, row.chat_id, now, "user unreachable")
+
+
+async def send_due(
+    sessions: async_sessionmaker[AsyncSession],
+    senders: Mapping[str, Sender],
+    *,
+    config: OutboxConfig | None = None,
+    clock: Clock | None = None,
+) -> SendStats:
+    """One pass: send every row due now, then return."""
+    sender = OutboxSender(sessions, senders, config=config, clock=clock)
+    return await sender.drain()
+
+
+SenderFactory = Callable[[], Awaitable[Sender]]
+
+
+class BotApiSender:
+    """A minimal Telegram sender on python-telegram-bot's ``Bot`` (no polling).
+
+    For ``kcbot reminders run-due`` and the benchmark, where no Telegram transport runs.
+    ``send`` raises PTB's exceptions unchanged, as the outbox expects.
+    """
+
+    def __init__(
+        self, token: str, base_url: str = "https://api.telegram.org/bot", pool_size: int = 16
+    ) -> None:
+        from telegram import Bot
+        from telegram.request import HTTPXRequest
+
+        request = HTTPXRequest(
+            connection_pool_size=pool_size,
+            read_timeout=15,
+            write_timeout=15,
+            connect_timeout=10,
+            pool_timeout=10,
+        )
+        self.bot = Bot(token, base_url=base_url, request=request)
+
+    async def __aenter__(self) -> BotApiSender:
+        await self.bot.initialize()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.bot.shutdown()
+
+    async def send(self, chat_id: str, reply: Reply, *, retry: bool = False) -> None:
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+        markup = None
+        if reply.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+                    for row in reply.buttons
+                ]
+            )
+        await self.bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup)

@@ -1,0 +1,396 @@
+"""Reminders: which (event, subscriber, offset) is due at an instant, queued in the outbox.
+
+An event starting on local day D is reminded at ``send_hour`` (08:00 Asia/Ho_Chi_Minh) on
+D-7 and D-1 (``KCBOT_REMINDER_OFFSETS_DAYS``), and trade fairs also get a morning note on
+D itself. The outbox campaign ``rem:<event_id>:<offset>`` makes each (event, user, offset)
+queued once and sent once. When the bot was down at a reminder's moment, the next pass
+queues it if the event is still ahead (only the most recent missed offset: nobody gets
+"7 days left" and "tomorrow" together) and drops it otherwise. Nothing is sent at night:
+outside the send window (07:00–21:00 local) the message waits for the next 08:00.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models.events import Event, OutboxMessage, Subscription
+from db.repos.events import LOCAL_TZ, EventRepo, SubscriptionRepo, fold
+from db.repos.outbox import PENDING, SENT, NewMessage, OutboxRepo
+
+KIND_LABELS = {
+    "deadline": "Hạn nộp hồ sơ",
+    "trade_fair": "Hội chợ, triển lãm",
+    "selection": "Bình chọn sản phẩm",
+    "training": "Tập huấn, đào tạo",
+    "conference": "Hội nghị, hội thảo",
+    "other": "Sự kiện khác",
+}
+KIND_ICONS = {
+    "deadline": "⏳",
+    "trade_fair": "🛍️",
+    "selection": "🏆",
+    "training": "🎓",
+    "conference": "🗣️",
+    "other": "📌",
+}
+
+# The 34 provinces and cities since 1 July 2025.
+PROVINCES = [
+    "Hà Nội",
+    "Huế",
+    "Hải Phòng",
+    "Đà Nẵng",
+    "TP. Hồ Chí Minh",
+    "Cần Thơ",
+    "Lai Châu",
+    "Điện Biên",
+    "Sơn La",
+    "Lạng Sơn",
+    "Quảng Ninh",
+    "Thanh Hóa",
+    "Nghệ An",
+    "Hà Tĩnh",
+    "Cao Bằng",
+    "Tuyên Quang",
+    "Lào Cai",
+    "Thái Nguyên",
+    "Phú Thọ",
+    "Bắc Ninh",
+    "Hưng Yên",
+    "Ninh Bình",
+    "Quảng Trị",
+    "Quảng Ngãi",
+    "Gia Lai",
+    "Khánh Hòa",
+    "Lâm Đồng",
+    "Đắk Lắk",
+    "Đồng Nai",
+    "Tây Ninh",
+    "Vĩnh Long",
+    "Đồng Tháp",
+    "Cà Mau",
+    "An Giang",
+]
+
+# Sector keys (stored in subscriptions) → label and folded words that recognise them in
+# an event's free-text sectors.
+SECTORS = {
+    "food": (
+        "Chế biến nông sản, thực phẩm",
+        ("che bien", "thuc pham", "nong san", "thuy san", "nong lam"),
+    ),
+    "craft": ("Thủ công mỹ nghệ", ("thu cong", "my nghe", "lang nghe", "tcmn")),
+    "mech": ("Cơ khí, điện, điện tử", ("co khi", "dien", "may moc")),
+    "textile": ("Dệt may, da giày", ("det", "may mac", "da giay")),
+    "material": ("Vật liệu xây dựng", ("vat lieu", "vlxd")),
+}
+
+
+def province_key(name: str) -> str:
+    """A province's folded name without "tỉnh"/"thành phố"/"TP."."""
+    key = fold(name)
+    for prefix in ("thanh pho ", "tinh ", "tp "):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return {
+        "hcm": "ho chi minh",
+        "tphcm": "ho chi minh",
+        "sai gon": "ho chi minh",
+        "thua thien hue": "hue",
+        "hn": "ha noi",
+    }.get(key, key)
+
+
+def find_province(text: str) -> str | None:
+    """The official name of the province the user typed, or None."""
+    key = province_key(text)
+    if not key:
+        return None
+    for name in PROVINCES:
+        if province_key(name) == key:
+            return name
+    return None
+
+
+def sector_keys(texts: list[str]) -> set[str]:
+    keys = set()
+    for text in texts:
+        folded = f" {fold(text)} "
+        for key, (_label, words) in SECTORS.items():
+            if key == fold(text) or any(f" {w} " in folded for w in words):
+                keys.add(key)
+    return keys
+
+
+def matches(event: Event, sub: Subscription) -> bool:
+    """Does this event concern this subscriber? Empty lists mean "all"."""
+    if sub.kinds and event.kind not in sub.kinds:
+        return False
+    provinces = [p for p in event.provinces or [] if fold(p) not in {"all", "tat ca", "ca nuoc"}]
+    if (
+        provinces
+        and sub.province
+        and province_key(sub.province) not in {province_key(p) for p in provinces}
+    ):
+        return False
+    if event.sectors and sub.sectors:
+        keys = sector_keys(list(event.sectors))
+        if keys and not keys & set(sub.sectors):
+            return False
+    return True
+
+
+# --- configuration ----------------------------------------------------------------------
+
+
+def _setting(settings: Any, name: str) -> Any:
+    value = getattr(settings, name, None) if settings is not None else None
+    if value is None:
+        value = os.environ.get(f"KCBOT_{name.upper()}")
+    return value
+
+
+@dataclass(frozen=True)
+class ReminderConfig:
+    offsets_days: tuple[int, ...] = (7, 1)
+    opening_day_kinds: frozenset[str] = frozenset({"trade_fair"})
+    send_hour: int = 8
+    window_start: time = time(7, 0)
+    window_end: time = time(21, 0)
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> ReminderConfig:
+        values: dict[str, Any] = {}
+        offsets = _setting(settings, "reminder_offsets_days")
+        if offsets:
+            if isinstance(offsets, str):
+                offsets = [x for x in offsets.replace(";", ",").split(",") if x.strip()]
+            values["offsets_days"] = tuple(
+                sorted({int(x) for x in offsets if int(x) > 0}, reverse=True)
+            )
+        kinds = _setting(settings, "reminder_opening_day_kinds")
+        if kinds is not None:
+            if isinstance(kinds, str):
+                kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+            values["opening_day_kinds"] = frozenset(kinds)
+        hour = _setting(settings, "reminder_hour")
+        if hour not in (None, ""):
+            values["send_hour"] = int(hour)
+        window = _setting(settings, "send_window")
+        if window:
+            start, _, end = str(window).partition("-")
+            values["window_start"] = time.fromisoformat(start.strip())
+            values["window_end"] = time.fromisoformat(end.strip())
+        return cls(**values)
+
+
+# --- time -------------------------------------------------------------------------------
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def at_local(day: date, hour: int, minute: int = 0) -> datetime:
+    from datetime import UTC
+
+    return datetime.combine(day, time(hour, minute), LOCAL_TZ).astimezone(UTC)
+
+
+def next_send_moment(now: datetime, cfg: ReminderConfig) -> datetime:
+    """``now`` if inside the send window, else the next ``send_hour`` local."""
+    local = now.astimezone(LOCAL_TZ)
+    if cfg.window_start <= local.time() < cfg.window_end:
+        return now
+    day = local.date() if local.time() < cfg.window_start else local.date() + timedelta(days=1)
+    return at_local(day, cfg.send_hour)
+
+
+def moments(event: Event, cfg: ReminderConfig) -> list[tuple[int, datetime]]:
+    """(offset in days, when) for each reminder of the event."""
+    start_day = local_day(event.starts_at)
+    result = [(d, at_local(start_day - timedelta(days=d), cfg.send_hour)) for d in cfg.offsets_days]
+    if event.kind in cfg.opening_day_kinds:
+        result.append((0, at_local(start_day, cfg.send_hour)))
+    return result
+
+
+def _still_ahead(event: Event, offset: int, moment: datetime, cfg: ReminderConfig) -> bool:
+    if offset > 0:
+        return moment < event.starts_at
+    # the opening-day note: any time on the opening day, while the event is on
+    end_of_day = at_local(local_day(event.starts_at) + timedelta(days=1), 0)
+    if event.ends_at is not None and not event.all_day:
+        end_of_day = min(end_of_day, event.ends_at)
+    return moment < end_of_day
+
+
+def due_offset(event: Event, now: datetime, cfg: ReminderConfig) -> tuple[int, datetime] | None:
+    """The reminder due at ``now`` (the latest whose moment passed) and when to send it."""
+    if event.cancelled:
+        return None
+    send_at = next_send_moment(now, cfg)
+    passed = [(d, m) for d, m in moments(event, cfg) if m <= now]
+    if not passed:
+        return None
+    offset, _moment = min(passed, key=lambda x: x[0])
+    if not _still_ahead(event, offset, send_at, cfg):
+        return None
+    return offset, send_at
+
+
+# --- texts ------------------------------------------------------------------------------
+
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+
+def format_when(event: Event) -> str:
+    start = event.starts_at.astimezone(LOCAL_TZ)
+    text = f"{WEEKDAYS[start.weekday()]} {start:%d/%m/%Y}"
+    if not event.all_day:
+        text = f"{start:%H:%M}, {text}"
+    if event.ends_at is not None:
+        end = event.ends_at.astimezone(LOCAL_TZ)
+        if end.date() != start.date():
+            text += f" → {WEEKDAYS[end.weekday()]} {end:%d/%m/%Y}"
+        elif not event.all_day and end.time() != start.time():
+            text += f" – {end:%H:%M}"
+    return text
+
+
+def reminder_text(event: Event, offset: int, send_at: datetime) -> str:
+    icon = KIND_ICONS.get(event.kind, "📌")
+    days = (local_day(event.starts_at) - local_day(send_at)).days
+    if offset == 0 or days <= 0:
+        head = "🎉 Hôm nay khai mạc:" if event.kind == "trade_fair" else "📣 Hôm nay:"
+    elif days == 1:
+        head = "⏰ Ngày mai là hạn nộp:" if event.kind == "deadline" else "⏰ Ngày mai:"
+    else:
+        head = (
+            f"⏰ Còn {days} ngày đến hạn nộp:"
+            if event.kind == "deadline"
+            else f"⏰ Còn {days} ngày:"
+        )
+    lines = [head, f"{icon} {event.title}", f"🗓️ {format_when(event)}"]
+    if event.place:
+        lines.append(f"📍 {event.place}")
+    if event.contact:
+        lines.append(f"☎️ {event.contact}")
+    return "\n".join(lines)[:3500]
+
+
+def cancel_text(event: Event) -> str:
+    start = event.starts_at.astimezone(LOCAL_TZ)
+    return (
+        f"❗ Sự kiện «{event.title}» ngày {start:%d/%m/%Y} đã bị HỦY.\n"
+        "Mình đã nhắc bạn trước đó, nay báo lại để bạn không mất công chuẩn bị. "
+        "Nếu có lịch mới mình sẽ nhắn bạn."
+    )[:3500]
+
+
+REMINDER_BUTTONS = [
+    [["📋 Sự kiện sắp tới", "reminders:list"]],
+    [["🔕 Tắt nhắc lịch", "reminders:stop"]],
+]
+
+
+# --- queueing ---------------------------------------------------------------------------
+
+
+async def _existing(session: AsyncSession, campaign: str) -> set[tuple[str, str]]:
+    rows = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.chat_id).where(
+            OutboxMessage.campaign == campaign
+        )
+    )
+    return {(c, i) for c, i in rows.all()}
+
+
+async def enqueue_due(
+    session: AsyncSession,
+    now: datetime,
+    cfg: ReminderConfig | None = None,
+    *,
+    event_ids: list[int] | None = None,
+) -> int:
+    """Queue every reminder due at ``now``; returns how many messages were new."""
+    cfg = cfg or ReminderConfig()
+    horizon = max(cfg.offsets_days, default=0) + 1
+    events = await EventRepo(session).find(
+        after=now - timedelta(days=2),
+        before=now + timedelta(days=horizon),
+        include_cancelled=False,
+        ids=event_ids,
+    )
+    due = [(e, d) for e in events if (d := due_offset(e, now, cfg)) is not None]
+    if not due:
+        return 0
+    subscribers = await SubscriptionRepo(session).active_with_users()
+    total = 0
+    for event, (offset, send_at) in due:
+        campaign = f"rem:{event.id}:{offset}"
+        done = await _existing(session, campaign)
+        text = reminder_text(event, offset, send_at)
+        messages = [
+            NewMessage(campaign, user.channel, user.chat_id, text, REMINDER_BUTTONS, send_at)
+            for sub, user in subscribers
+            if (user.channel, user.chat_id) not in done and matches(event, sub)
+        ]
+        total += await OutboxRepo(session).enqueue_many(messages, now)
+    return total
+
+
+async def event_changed(
+    session: AsyncSession, event: Event, now: datetime, cfg: ReminderConfig | None = None
+) -> dict[str, int]:
+    """After an edit, re-import or cancellation: bring queued reminders in line.
+
+    Pending (unsent) reminders of the event are rebuilt from its new details; if it was
+    cancelled they are cancelled instead and the users already reminded get a notice.
+    """
+    cfg = cfg or ReminderConfig()
+    outbox = OutboxRepo(session)
+    prefix = f"rem:{event.id}:"
+    if event.cancelled:
+        cancelled = await outbox.cancel(campaign_prefix=prefix, now=now)
+        reminded = await outbox.recipients(prefix, SENT)
+        send_at = next_send_moment(now, cfg)
+        text = cancel_text(event)
+        notices = [
+            NewMessage(f"cancel:{event.id}", ch, chat, text, [], send_at)
+            for ch, chat in sorted(reminded)
+        ]
+        notified = await outbox.enqueue_many(notices, now)
+        return {"cancelled": cancelled, "notified": notified}
+    removed = await outbox.delete_pending(prefix)
+    # an event put back on: the cancel notices not sent yet are moot
+    await outbox.cancel(campaign_prefix=f"cancel:{event.id}", now=now)
+    queued = await enqueue_due(session, now, cfg, event_ids=[event.id])
+    return {"rebuilt": removed, "queued": queued}
+
+
+async def stop_for_chat(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> int:
+    """The user stopped reminders: drop their queued, unsent reminders."""
+    return await OutboxRepo(session).cancel(
+        campaign_prefix="rem:", now=now, channel=channel, chat_id=chat_id
+    )
+
+
+__all__ = [
+    "KIND_LABELS",
+    "PENDING",
+    "PROVINCES",
+    "SECTORS",
+    "ReminderConfig",
+    "enqueue_due",
+    "event_changed",
+    "find_province",
+    "matches",
+    "stop_for_chat",
+]

@@ -1,0 +1,95 @@
+"""Background work inside ``kcbot run``: the outbox sender and the reminder scheduler.
+
+``start(app, senders)`` starts both loops; ``Workers.stop()`` lets the sends in flight
+finish and be recorded, hands the rest of the claimed batch back to the queue, then ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from bot.outbox import Clock, OutboxConfig, OutboxSender, Sender, SystemClock
+from bot.reminders import ReminderConfig, enqueue_due
+
+log = logging.getLogger(__name__)
+
+
+class Workers:
+    def __init__(
+        self,
+        app: Any,
+        senders: Mapping[str, Sender],
+        *,
+        clock: Clock | None = None,
+        outbox_config: OutboxConfig | None = None,
+        reminder_config: ReminderConfig | None = None,
+        scheduler_seconds: float | None = None,
+    ) -> None:
+        self.app = app
+        self.clock = clock or SystemClock(app.services.now)
+        self.sender = OutboxSender(
+            app.sessions,
+            senders,
+            config=outbox_config or OutboxConfig.from_settings(app.settings),
+            clock=self.clock,
+        )
+        self.reminder_config = reminder_config or ReminderConfig.from_settings(app.settings)
+        if scheduler_seconds is None:
+            scheduler_seconds = float(
+                getattr(app.settings, "reminder_check_seconds", None)
+                or os.environ.get("KCBOT_REMINDER_CHECK_SECONDS")
+                or 60
+            )
+        self.scheduler_seconds = scheduler_seconds
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self.sender.run_forever(), name="outbox-sender"),
+            asyncio.create_task(self._schedule(), name="reminder-scheduler"),
+        ]
+
+    async def schedule_once(self) -> int:
+        now = self.clock.now()
+        async with self.app.sessions() as session, session.begin():
+            queued = await enqueue_due(session, now, self.reminder_config)
+        if queued:
+            log.info("queued %d reminders", queued)
+            self.sender.wake()
+        return queued
+
+    async def _schedule(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.schedule_once()
+            except Exception:
+                log.exception("reminder scheduler pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.scheduler_seconds)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Finish the send in progress, then stop both loops."""
+        self._stop.set()
+        self.sender.stop()
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(self._tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+
+async def start(app: Any, senders: Mapping[str, Sender], **options: Any) -> Workers:
+    """Start the outbox sender and the reminder scheduler; returns what to ``stop()``."""
+    workers = Workers(app, senders, **options)
+    workers.start()
+    return workers
