@@ -126,7 +126,7 @@ class Engine:
                             "update %s/%s already handled", incoming.channel, incoming.update_id
                         )
                         return []
-                user = await UserRepo(session).touch(
+                user = await UserRepo(session).seen(
                     incoming.channel,
                     incoming.chat_id,
                     incoming.user_id,
@@ -134,18 +134,30 @@ class Engine:
                     incoming.language,
                     now=_aware(incoming.time),
                 )
-                conv = await ConversationRepo(session).lock(incoming.channel, incoming.chat_id)
-                # A deep copy: handlers may change nested values in place, and the ORM only
-                # writes the column if the new value differs from the loaded one.
-                state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data or {}))
+                conversations = ConversationRepo(session)
+                conv = await conversations.load_locked(incoming.channel, incoming.chat_id)
+                # A deep copy: handlers may change nested values in place.
+                state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
                 if not self._step_wants_number(state):
                     incoming = _resolve_number(incoming, conv.last_buttons)
                 ctx = Context(incoming, state, user, session, self.services, self.router)
                 replies = await self._route(ctx)
-                conv.dialogue, conv.step, conv.data = state.dialogue, state.step, state.data
                 # Numbers typed later refer to the buttons of this last answer only.
-                conv.last_buttons = _buttons_to_json(replies)
-                conv.updated_at = utcnow()
+                buttons = _buttons_to_json(replies)
+                if (state.dialogue, state.step, state.data, buttons) != (
+                    conv.dialogue,
+                    conv.step,
+                    conv.data,
+                    conv.last_buttons,
+                ):
+                    await conversations.save(
+                        incoming.channel,
+                        incoming.chat_id,
+                        state.dialogue,
+                        state.step,
+                        state.data,
+                        buttons,
+                    )
                 return replies
         except Exception:
             log.exception("handling %s/%s failed", incoming.channel, incoming.chat_id)

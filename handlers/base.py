@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.types import Button, Incoming, Reply
 
 if TYPE_CHECKING:
-    from db.models.core import User
+    from db.repos.core import SeenUser
     from knowledge.kb import KnowledgeBase
 
 
@@ -59,7 +59,7 @@ class Services:
 class Context:
     incoming: Incoming
     state: DialogueState
-    user: User
+    user: SeenUser
     session: AsyncSession
     services: Services
     router: Router

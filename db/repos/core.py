@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,9 +47,58 @@ class UpdateLog:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class SeenUser:
+    """Who sent the message being handled (read-only; change users through UserRepo)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    display_name: str | None
+    role: str
+
+
 class UserRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def seen(
+        self,
+        channel: str,
+        chat_id: str,
+        user_id: str,
+        display_name: str | None,
+        language: str | None,
+        now: datetime,
+    ) -> SeenUser:
+        """Record first contact or refresh the user, in one statement (the hot path)."""
+        insert = _insert(self.session, User)
+        stmt = (
+            insert.values(
+                channel=channel,
+                chat_id=chat_id,
+                user_id=user_id,
+                display_name=display_name,
+                language=language,
+                role="owner",
+                unreachable=False,
+                first_seen=now,
+                last_seen=now,
+            )
+            .on_conflict_do_update(
+                index_elements=[User.channel, User.chat_id],
+                set_={
+                    "last_seen": insert.excluded.last_seen,
+                    "display_name": func.coalesce(insert.excluded.display_name, User.display_name),
+                    "language": func.coalesce(insert.excluded.language, User.language),
+                    # Writing to the bot again means the chat is reachable again.
+                    "unreachable": False,
+                },
+            )
+            .returning(User.id, User.channel, User.chat_id, User.display_name, User.role)
+        )
+        row = (await self.session.execute(stmt)).one()
+        return SeenUser(row.id, row.channel, row.chat_id, row.display_name, row.role)
 
     async def touch(
         self,
@@ -114,9 +165,63 @@ class UserRepo:
         return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
 
 
+@dataclass(frozen=True)
+class ConversationRow:
+    dialogue: str | None
+    step: str | None
+    data: dict[str, Any]
+    last_buttons: list[Any]
+
+
 class ConversationRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def load_locked(self, channel: str, chat_id: str) -> ConversationRow:
+        """The chat's state, created if new, locked until the transaction ends.
+
+        One statement: the no-op ON CONFLICT UPDATE takes the row lock on PostgreSQL, which
+        serialises one chat's messages across processes (SQLite has a single writer).
+        """
+        insert = _insert(self.session, Conversation)
+        stmt = (
+            insert.values(
+                channel=channel, chat_id=chat_id, data={}, last_buttons=[], updated_at=utcnow()
+            )
+            .on_conflict_do_update(
+                index_elements=[Conversation.channel, Conversation.chat_id],
+                set_={"channel": insert.excluded.channel},
+            )
+            .returning(
+                Conversation.dialogue,
+                Conversation.step,
+                Conversation.data,
+                Conversation.last_buttons,
+            )
+        )
+        row = (await self.session.execute(stmt)).one()
+        return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
+
+    async def save(
+        self,
+        channel: str,
+        chat_id: str,
+        dialogue: str | None,
+        step: str | None,
+        data: dict[str, Any],
+        last_buttons: list[Any],
+    ) -> None:
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+            .values(
+                dialogue=dialogue,
+                step=step,
+                data=data,
+                last_buttons=last_buttons,
+                updated_at=utcnow(),
+            )
+        )
 
     async def lock(self, channel: str, chat_id: str) -> Conversation:
         """Load the chat's state, creating it, locked until the transaction ends.

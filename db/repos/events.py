@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
 from db.models.events import Event, Subscription
+from db.repos.core import SeenUser
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -210,7 +211,7 @@ class SubscriptionRepo:
         )
 
 
-async def latest_draft_province(session: AsyncSession, user: User) -> str | None:
+async def latest_draft_province(session: AsyncSession, user: SeenUser) -> str | None:
     """The province of the user's latest draft application, if drafts exist at all."""
     try:
         import importlib
