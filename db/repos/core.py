@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,23 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _hot(session: AsyncSession, name: str, build: Callable[[Any], Any]) -> Any:
+    """A statement of the per-message path, built once per dialect with bound parameters.
+
+    Building an INSERT … ON CONFLICT … RETURNING costs more CPU than running it on SQLite;
+    reusing one statement object keeps the engine's overhead per message small.
+    """
+    dialect = session.get_bind().dialect.name
+    key = (dialect, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build(postgresql if dialect == "postgresql" else sqlite)
+    return stmt
+
+
 class UpdateLog:
     """Which updates were handled already (Telegram redelivers after a crash)."""
 
@@ -33,13 +51,24 @@ class UpdateLog:
 
     async def first_time(self, channel: str, update_id: str) -> bool:
         """Record the update; False if it had been recorded before."""
-        stmt = (
-            _insert(self.session, ProcessedUpdate)
-            .values(channel=channel, update_id=update_id, received_at=utcnow())
-            .on_conflict_do_nothing()
+        stmt = _hot(
+            self.session,
+            "record_update",
+            lambda d: (
+                d.insert(ProcessedUpdate)
+                .values(
+                    channel=bindparam("channel"),
+                    update_id=bindparam("update_id"),
+                    received_at=bindparam("received_at"),
+                )
+                .on_conflict_do_nothing()
+            ),
         )
-        result = await self.session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        conn = await self.session.connection()
+        result = await conn.execute(
+            stmt, {"channel": channel, "update_id": update_id, "received_at": utcnow()}
+        )
+        return bool(result.rowcount)
 
     async def prune(self, older_than: timedelta) -> int:
         stmt = delete(ProcessedUpdate).where(ProcessedUpdate.received_at < utcnow() - older_than)
@@ -72,32 +101,17 @@ class UserRepo:
         now: datetime,
     ) -> SeenUser:
         """Record first contact or refresh the user, in one statement (the hot path)."""
-        insert = _insert(self.session, User)
-        stmt = (
-            insert.values(
-                channel=channel,
-                chat_id=chat_id,
-                user_id=user_id,
-                display_name=display_name,
-                language=language,
-                role="owner",
-                unreachable=False,
-                first_seen=now,
-                last_seen=now,
-            )
-            .on_conflict_do_update(
-                index_elements=[User.channel, User.chat_id],
-                set_={
-                    "last_seen": insert.excluded.last_seen,
-                    "display_name": func.coalesce(insert.excluded.display_name, User.display_name),
-                    "language": func.coalesce(insert.excluded.language, User.language),
-                    # Writing to the bot again means the chat is reachable again.
-                    "unreachable": False,
-                },
-            )
-            .returning(User.id, User.channel, User.chat_id, User.display_name, User.role)
-        )
-        row = (await self.session.execute(stmt)).one()
+        stmt = _hot(self.session, "user_seen", _build_user_seen)
+        params = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "language": language,
+            "now": now,
+        }
+        # Core execution on the session's connection: same transaction, no ORM overhead.
+        row = (await (await self.session.connection()).execute(stmt, params)).one()
         return SeenUser(row.id, row.channel, row.chat_id, row.display_name, row.role)
 
     async def touch(
@@ -183,23 +197,10 @@ class ConversationRepo:
         One statement: the no-op ON CONFLICT UPDATE takes the row lock on PostgreSQL, which
         serialises one chat's messages across processes (SQLite has a single writer).
         """
-        insert = _insert(self.session, Conversation)
-        stmt = (
-            insert.values(
-                channel=channel, chat_id=chat_id, data={}, last_buttons=[], updated_at=utcnow()
-            )
-            .on_conflict_do_update(
-                index_elements=[Conversation.channel, Conversation.chat_id],
-                set_={"channel": insert.excluded.channel},
-            )
-            .returning(
-                Conversation.dialogue,
-                Conversation.step,
-                Conversation.data,
-                Conversation.last_buttons,
-            )
-        )
-        row = (await self.session.execute(stmt)).one()
+        stmt = _hot(self.session, "conversation_lock", _build_conversation_lock)
+        params = {"channel": channel, "chat_id": chat_id, "now": utcnow()}
+        # Core execution on the session's connection: same transaction, no ORM overhead.
+        row = (await (await self.session.connection()).execute(stmt, params)).one()
         return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
 
     async def save(
@@ -211,17 +212,36 @@ class ConversationRepo:
         data: dict[str, Any],
         last_buttons: list[Any],
     ) -> None:
-        await self.session.execute(
-            update(Conversation)
-            .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
-            .values(
-                dialogue=dialogue,
-                step=step,
-                data=data,
-                last_buttons=last_buttons,
-                updated_at=utcnow(),
-            )
+        stmt = _hot(
+            self.session,
+            "conversation_save",
+            lambda _d: (
+                update(Conversation)
+                .where(
+                    Conversation.channel == bindparam("key_channel"),
+                    Conversation.chat_id == bindparam("key_chat_id"),
+                )
+                .values(
+                    dialogue=bindparam("dialogue"),
+                    step=bindparam("step"),
+                    data=bindparam("data", type_=Conversation.__table__.c.data.type),
+                    last_buttons=bindparam(
+                        "last_buttons", type_=Conversation.__table__.c.last_buttons.type
+                    ),
+                    updated_at=bindparam("now", type_=Conversation.__table__.c.updated_at.type),
+                )
+            ),
         )
+        params = {
+            "key_channel": channel,
+            "key_chat_id": chat_id,
+            "dialogue": dialogue,
+            "step": step,
+            "data": data,
+            "last_buttons": last_buttons,
+            "now": utcnow(),
+        }
+        await (await self.session.connection()).execute(stmt, params)
 
     async def lock(self, channel: str, chat_id: str) -> Conversation:
         """Load the chat's state, creating it, locked until the transaction ends.
@@ -252,3 +272,55 @@ class ConversationRepo:
 
     async def get(self, channel: str, chat_id: str) -> Conversation | None:
         return await self.session.get(Conversation, (channel, chat_id))
+
+
+def _build_user_seen(dialect: Any) -> Any:
+    insert = dialect.insert(User)
+    return (
+        insert.values(
+            channel=bindparam("channel"),
+            chat_id=bindparam("chat_id"),
+            user_id=bindparam("user_id"),
+            display_name=bindparam("display_name"),
+            language=bindparam("language"),
+            role="owner",
+            unreachable=False,
+            first_seen=bindparam("now"),
+            last_seen=bindparam("now"),
+        )
+        .on_conflict_do_update(
+            index_elements=[User.channel, User.chat_id],
+            set_={
+                "last_seen": insert.excluded.last_seen,
+                "display_name": func.coalesce(insert.excluded.display_name, User.display_name),
+                "language": func.coalesce(insert.excluded.language, User.language),
+                # Writing to the bot again means the chat is reachable again.
+                "unreachable": False,
+            },
+        )
+        .returning(User.id, User.channel, User.chat_id, User.display_name, User.role)
+    )
+
+
+def _build_conversation_lock(dialect: Any) -> Any:
+    insert = dialect.insert(Conversation)
+    return (
+        insert.values(
+            channel=bindparam("channel"),
+            chat_id=bindparam("chat_id"),
+            data={},
+            last_buttons=[],
+            updated_at=bindparam("now"),
+        )
+        # A no-op update, so that the row is returned and locked when it already exists.
+        .on_conflict_do_update(
+            index_elements=[Conversation.channel, Conversation.chat_id],
+            set_={"channel": insert.excluded.channel},
+        )
+        .returning(
+            Conversation.dialogue,
+            Conversation.step,
+            Conversation.data,
+            Conversation.last_buttons,
+        )
+    )
