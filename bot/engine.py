@@ -15,11 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.types import Button, Incoming, Reply
 from db.models.base import utcnow
-from db.repos.core import ConversationRepo, UpdateLog, UserRepo
+from db.repos.core import ChatStore, UpdateLog
 from handlers.base import Context, DialogueState, Router, Services
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class Engine:
         services: Services,
     ) -> None:
         self.sessions = sessions
+        # The engine works on plain connections; handlers get an ORM session joined to it.
+        self.db: AsyncEngine = sessions.kw["bind"]
         self.router = router
         self.services = services
         self._locks = ChatLocks()
@@ -116,17 +118,14 @@ class Engine:
     async def _handle_locked(self, incoming: Incoming) -> list[Reply]:
         incoming = _sanitise(incoming)
         try:
-            async with self.sessions() as session, session.begin():
-                if incoming.update_id is not None:
-                    first = await UpdateLog(session).first_time(
-                        incoming.channel, incoming.update_id
-                    )
-                    if not first:
-                        log.info(
-                            "update %s/%s already handled", incoming.channel, incoming.update_id
-                        )
-                        return []
-                user = await UserRepo(session).seen(
+            async with self.db.connect() as conn, conn.begin():
+                store = ChatStore(conn)
+                if incoming.update_id is not None and not await store.record_update(
+                    incoming.channel, incoming.update_id
+                ):
+                    log.info("update %s/%s already handled", incoming.channel, incoming.update_id)
+                    return []
+                user = await store.user_seen(
                     incoming.channel,
                     incoming.chat_id,
                     incoming.user_id,
@@ -134,14 +133,19 @@ class Engine:
                     incoming.language,
                     now=_aware(incoming.time),
                 )
-                conversations = ConversationRepo(session)
-                conv = await conversations.load_locked(incoming.channel, incoming.chat_id)
+                conv = await store.lock_conversation(incoming.channel, incoming.chat_id)
                 # A deep copy: handlers may change nested values in place.
                 state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
                 if not self._step_wants_number(state):
                     incoming = _resolve_number(incoming, conv.last_buttons)
-                ctx = Context(incoming, state, user, session, self.services, self.router)
-                replies = await self._route(ctx)
+                # The handler's ORM session joins this transaction: one commit for all.
+                session = AsyncSession(bind=conn, expire_on_commit=False)
+                try:
+                    ctx = Context(incoming, state, user, session, self.services, self.router)
+                    replies = await self._route(ctx)
+                    await session.flush()
+                finally:
+                    await session.close()
                 # Numbers typed later refer to the buttons of this last answer only.
                 buttons = _buttons_to_json(replies)
                 if (state.dialogue, state.step, state.data, buttons) != (
@@ -150,7 +154,7 @@ class Engine:
                     conv.data,
                     conv.last_buttons,
                 ):
-                    await conversations.save(
+                    await store.save_conversation(
                         incoming.channel,
                         incoming.chat_id,
                         state.dialogue,
@@ -193,8 +197,8 @@ class Engine:
         if incoming.update_id is None:
             return
         try:
-            async with self.sessions() as session, session.begin():
-                await UpdateLog(session).first_time(incoming.channel, incoming.update_id)
+            async with self.db.begin() as conn:
+                await ChatStore(conn).record_update(incoming.channel, incoming.update_id)
         except Exception:
             log.exception("could not record failed update")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models.base import utcnow
 from db.models.core import Conversation, ProcessedUpdate, User
@@ -29,13 +29,13 @@ def _is_postgres(session: AsyncSession) -> bool:
 _STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
-def _hot(session: AsyncSession, name: str, build: Callable[[Any], Any]) -> Any:
+def _hot(conn: AsyncConnection, name: str, build: Callable[[Any], Any]) -> Any:
     """A statement of the per-message path, built once per dialect with bound parameters.
 
     Building an INSERT … ON CONFLICT … RETURNING costs more CPU than running it on SQLite;
     reusing one statement object keeps the engine's overhead per message small.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = conn.dialect.name
     key = (dialect, name)
     stmt = _STATEMENTS.get(key)
     if stmt is None:
@@ -43,32 +43,83 @@ def _hot(session: AsyncSession, name: str, build: Callable[[Any], Any]) -> Any:
     return stmt
 
 
+class ChatStore:
+    """The per-message path of the engine, in plain SQL on one connection.
+
+    Each message costs four statements at most: record the update id, upsert the user,
+    lock and load the chat's state, save it if it changed. Statements are built once.
+    """
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def record_update(self, channel: str, update_id: str) -> bool:
+        """Record the update; False if it had been recorded before (a redelivery)."""
+        stmt = _hot(self.conn, "record_update", _build_record_update)
+        params = {"channel": channel, "update_id": update_id, "received_at": utcnow()}
+        result = await self.conn.execute(stmt, params)
+        return bool(result.rowcount)
+
+    async def user_seen(
+        self,
+        channel: str,
+        chat_id: str,
+        user_id: str,
+        display_name: str | None,
+        language: str | None,
+        now: datetime,
+    ) -> SeenUser:
+        """Record first contact or refresh the user."""
+        stmt = _hot(self.conn, "user_seen", _build_user_seen)
+        params = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "language": language,
+            "now": now,
+        }
+        row = (await self.conn.execute(stmt, params)).one()
+        return SeenUser(row.id, row.channel, row.chat_id, row.display_name, row.role)
+
+    async def lock_conversation(self, channel: str, chat_id: str) -> ConversationRow:
+        """The chat's state, created if new, locked until the transaction ends.
+
+        The no-op ON CONFLICT UPDATE takes the row lock on PostgreSQL, which serialises one
+        chat's messages across processes (SQLite has a single writer).
+        """
+        stmt = _hot(self.conn, "conversation_lock", _build_conversation_lock)
+        params = {"channel": channel, "chat_id": chat_id, "now": utcnow()}
+        row = (await self.conn.execute(stmt, params)).one()
+        return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
+
+    async def save_conversation(
+        self,
+        channel: str,
+        chat_id: str,
+        dialogue: str | None,
+        step: str | None,
+        data: dict[str, Any],
+        last_buttons: list[Any],
+    ) -> None:
+        stmt = _hot(self.conn, "conversation_save", _build_conversation_save)
+        params = {
+            "key_channel": channel,
+            "key_chat_id": chat_id,
+            "dialogue": dialogue,
+            "step": step,
+            "data": data,
+            "last_buttons": last_buttons,
+            "now": utcnow(),
+        }
+        await self.conn.execute(stmt, params)
+
+
 class UpdateLog:
     """Which updates were handled already (Telegram redelivers after a crash)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def first_time(self, channel: str, update_id: str) -> bool:
-        """Record the update; False if it had been recorded before."""
-        stmt = _hot(
-            self.session,
-            "record_update",
-            lambda d: (
-                d.insert(ProcessedUpdate)
-                .values(
-                    channel=bindparam("channel"),
-                    update_id=bindparam("update_id"),
-                    received_at=bindparam("received_at"),
-                )
-                .on_conflict_do_nothing()
-            ),
-        )
-        conn = await self.session.connection()
-        result = await conn.execute(
-            stmt, {"channel": channel, "update_id": update_id, "received_at": utcnow()}
-        )
-        return bool(result.rowcount)
 
     async def prune(self, older_than: timedelta) -> int:
         stmt = delete(ProcessedUpdate).where(ProcessedUpdate.received_at < utcnow() - older_than)
@@ -90,29 +141,6 @@ class SeenUser:
 class UserRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def seen(
-        self,
-        channel: str,
-        chat_id: str,
-        user_id: str,
-        display_name: str | None,
-        language: str | None,
-        now: datetime,
-    ) -> SeenUser:
-        """Record first contact or refresh the user, in one statement (the hot path)."""
-        stmt = _hot(self.session, "user_seen", _build_user_seen)
-        params = {
-            "channel": channel,
-            "chat_id": chat_id,
-            "user_id": user_id,
-            "display_name": display_name,
-            "language": language,
-            "now": now,
-        }
-        # Core execution on the session's connection: same transaction, no ORM overhead.
-        row = (await (await self.session.connection()).execute(stmt, params)).one()
-        return SeenUser(row.id, row.channel, row.chat_id, row.display_name, row.role)
 
     async def touch(
         self,
@@ -190,58 +218,6 @@ class ConversationRow:
 class ConversationRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def load_locked(self, channel: str, chat_id: str) -> ConversationRow:
-        """The chat's state, created if new, locked until the transaction ends.
-
-        One statement: the no-op ON CONFLICT UPDATE takes the row lock on PostgreSQL, which
-        serialises one chat's messages across processes (SQLite has a single writer).
-        """
-        stmt = _hot(self.session, "conversation_lock", _build_conversation_lock)
-        params = {"channel": channel, "chat_id": chat_id, "now": utcnow()}
-        # Core execution on the session's connection: same transaction, no ORM overhead.
-        row = (await (await self.session.connection()).execute(stmt, params)).one()
-        return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
-
-    async def save(
-        self,
-        channel: str,
-        chat_id: str,
-        dialogue: str | None,
-        step: str | None,
-        data: dict[str, Any],
-        last_buttons: list[Any],
-    ) -> None:
-        stmt = _hot(
-            self.session,
-            "conversation_save",
-            lambda _d: (
-                update(Conversation)
-                .where(
-                    Conversation.channel == bindparam("key_channel"),
-                    Conversation.chat_id == bindparam("key_chat_id"),
-                )
-                .values(
-                    dialogue=bindparam("dialogue"),
-                    step=bindparam("step"),
-                    data=bindparam("data", type_=Conversation.__table__.c.data.type),
-                    last_buttons=bindparam(
-                        "last_buttons", type_=Conversation.__table__.c.last_buttons.type
-                    ),
-                    updated_at=bindparam("now", type_=Conversation.__table__.c.updated_at.type),
-                )
-            ),
-        )
-        params = {
-            "key_channel": channel,
-            "key_chat_id": chat_id,
-            "dialogue": dialogue,
-            "step": step,
-            "data": data,
-            "last_buttons": last_buttons,
-            "now": utcnow(),
-        }
-        await (await self.session.connection()).execute(stmt, params)
 
     async def lock(self, channel: str, chat_id: str) -> Conversation:
         """Load the chat's state, creating it, locked until the transaction ends.
@@ -322,5 +298,35 @@ def _build_conversation_lock(dialect: Any) -> Any:
             Conversation.step,
             Conversation.data,
             Conversation.last_buttons,
+        )
+    )
+
+
+def _build_record_update(dialect: Any) -> Any:
+    return (
+        dialect.insert(ProcessedUpdate)
+        .values(
+            channel=bindparam("channel"),
+            update_id=bindparam("update_id"),
+            received_at=bindparam("received_at"),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def _build_conversation_save(dialect: Any) -> Any:
+    columns = Conversation.__table__.c
+    return (
+        update(Conversation)
+        .where(
+            Conversation.channel == bindparam("key_channel"),
+            Conversation.chat_id == bindparam("key_chat_id"),
+        )
+        .values(
+            dialogue=bindparam("dialogue"),
+            step=bindparam("step"),
+            data=bindparam("data", type_=columns.data.type),
+            last_buttons=bindparam("last_buttons", type_=columns.last_buttons.type),
+            updated_at=bindparam("now", type_=columns.updated_at.type),
         )
     )
