@@ -18,3 +18,13 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_lint_is_clean():
     result = _run("ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    result = _run("ruff", "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean():
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
