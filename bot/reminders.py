@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models.events import Event, OutboxMessage, Subscription
 from db.repos.events import LOCAL_TZ, EventRepo, SubscriptionRepo, fold
 from db.repos.outbox import PENDING, SENT, NewMessage, OutboxRepo
+from knowledge.places import CITY, all_provinces, match_province
 
 KIND_LABELS = {
     "deadline": "Hạn nộp hồ sơ",
@@ -40,42 +41,18 @@ KIND_ICONS = {
     "other": "📌",
 }
 
-# The 34 provinces and cities since 1 July 2025.
+
+def _display_name(official: str) -> str:
+    """ "Thành phố Hà Nội" → "Hà Nội"; Hồ Chí Minh keeps "TP." (it is also a person)."""
+    bare = official.removeprefix("Thành phố ").removeprefix("Tỉnh ")
+    return "TP. Hồ Chí Minh" if bare == "Hồ Chí Minh" else bare
+
+
+# The 34 provinces and centrally-run cities since 1 July 2025, from the administrative data
+# the intake uses too (knowledge.places); the six cities first, as staff list them.
 PROVINCES = [
-    "Hà Nội",
-    "Huế",
-    "Hải Phòng",
-    "Đà Nẵng",
-    "TP. Hồ Chí Minh",
-    "Cần Thơ",
-    "Lai Châu",
-    "Điện Biên",
-    "Sơn La",
-    "Lạng Sơn",
-    "Quảng Ninh",
-    "Thanh Hóa",
-    "Nghệ An",
-    "Hà Tĩnh",
-    "Cao Bằng",
-    "Tuyên Quang",
-    "Lào Cai",
-    "Thái Nguyên",
-    "Phú Thọ",
-    "Bắc Ninh",
-    "Hưng Yên",
-    "Ninh Bình",
-    "Quảng Trị",
-    "Quảng Ngãi",
-    "Gia Lai",
-    "Khánh Hòa",
-    "Lâm Đồng",
-    "Đắk Lắk",
-    "Đồng Nai",
-    "Tây Ninh",
-    "Vĩnh Long",
-    "Đồng Tháp",
-    "Cà Mau",
-    "An Giang",
+    _display_name(p.name)
+    for p in sorted(all_provinces(), key=lambda p: p.kind != CITY)
 ]
 
 # Sector keys (stored in subscriptions) → label and folded words that recognise them in
@@ -108,14 +85,11 @@ def province_key(name: str) -> str:
 
 
 def find_province(text: str) -> str | None:
-    """The official name of the province the user typed, or None."""
-    key = province_key(text)
-    if not key:
+    """The province the user typed (any spelling, old pre-2025 names too), or None."""
+    matches = match_province(text, limit=1)
+    if not matches or matches[0].score < 80:
         return None
-    for name in PROVINCES:
-        if province_key(name) == key:
-            return name
-    return None
+    return _display_name(matches[0].name)
 
 
 def sector_keys(texts: list[str]) -> set[str]:
