@@ -60,6 +60,19 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
+def given_name(full_name: str | None) -> str | None:
+    """The name to greet with, or None when it can't be told.
+
+    Vietnamese names put the given name last ("Nguyễn Văn An"), but people fill Telegram's
+    first/last name fields in either order, so a two-word name ("An Nguyễn") is ambiguous:
+    better no name than the family name.
+    """
+    words = (full_name or "").split()
+    if len(words) == 1 or len(words) >= 3:
+        return words[-1]
+    return None
+
+
 def menu_buttons() -> list[list]:
     return [[button(label, NAME, key)] for label, key in MENU_ITEMS]
 
@@ -80,8 +93,8 @@ class MenuFeature(Feature):
     async def on_command(self, ctx: Context, command: str, args: str) -> list[Reply]:
         if command == "start":
             ctx.finish()
-            name = ctx.incoming.display_name or ctx.user.display_name
-            greeting = f" {name.split()[-1]}" if name and name.split() else ""
+            name = given_name(ctx.incoming.display_name or ctx.user.display_name)
+            greeting = f" {name}" if name else ""
             return [Reply(WELCOME.format(name=greeting), buttons=menu_buttons())]
         if command == "menu":
             return [main_menu()]

@@ -185,3 +185,13 @@ async def test_nested_state_changed_in_place_is_saved(app):
     async with app.sessions() as session:
         conv = await ConversationRepo(session).get("telegram", "n1")
         assert conv is not None and conv.data["a"]["x"] == 1
+
+
+def test_greeting_uses_the_given_name_only_when_it_is_clear():
+    from handlers.menu import given_name
+
+    assert given_name("Nguyễn Văn An") == "An"
+    assert given_name("Bình") == "Bình"
+    assert given_name("An Nguyễn") is None  # first/last fields in either order
+    assert given_name(None) is None
+    assert given_name("   ") is None
