@@ -15,14 +15,14 @@ from db.models.base import utcnow
 from db.models.core import Conversation, ProcessedUpdate, User
 
 
-def _insert(session: AsyncSession, model: type) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(session: AsyncSession, model: type) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT, which knows ON CONFLICT."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 
 
-def _is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -151,33 +151,13 @@ class UserRepo:
         language: str | None,
         now: datetime | None = None,
     ) -> User:
-        """Record first contact, or refresh name and last-seen time."""
-        now = now or utcnow()
-        stmt = (
-            _insert(self.session, User)
-            .values(
-                channel=channel,
-                chat_id=chat_id,
-                user_id=user_id,
-                display_name=display_name,
-                language=language,
-                role="owner",
-                unreachable=False,
-                first_seen=now,
-                last_seen=now,
-            )
-            .on_conflict_do_nothing()
+        """Record first contact, or refresh name and last-seen time; the ORM object."""
+        store = ChatStore(await self.session.connection())
+        seen = await store.user_seen(
+            channel, chat_id, user_id, display_name, language, now or utcnow()
         )
-        await self.session.execute(stmt)
-        user = await self.get(channel, chat_id)
+        user = await self.session.get(User, seen.id, populate_existing=True)
         assert user is not None
-        user.last_seen = now
-        if display_name:
-            user.display_name = display_name
-        if language:
-            user.language = language
-        # Writing to a chat again means it is reachable again (e.g. unblocked the bot).
-        user.unreachable = False
         return user
 
     async def get(self, channel: str, chat_id: str) -> User | None:
@@ -220,29 +200,9 @@ class ConversationRepo:
         self.session = session
 
     async def lock(self, channel: str, chat_id: str) -> Conversation:
-        """Load the chat's state, creating it, locked until the transaction ends.
-
-        On PostgreSQL the row lock serialises one chat's messages across processes; SQLite
-        has a single writer anyway.
-        """
-        stmt = (
-            _insert(self.session, Conversation)
-            .values(
-                channel=channel,
-                chat_id=chat_id,
-                data={},
-                last_buttons=[],
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing()
-        )
-        await self.session.execute(stmt)
-        query = select(Conversation).where(
-            Conversation.channel == channel, Conversation.chat_id == chat_id
-        )
-        if _is_postgres(self.session):
-            query = query.with_for_update()
-        conv = await self.session.scalar(query.execution_options(populate_existing=True))
+        """The chat's state as an ORM object, created if new, locked (see ChatStore)."""
+        await ChatStore(await self.session.connection()).lock_conversation(channel, chat_id)
+        conv = await self.session.get(Conversation, (channel, chat_id), populate_existing=True)
         assert conv is not None
         return conv
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
 from db.models.events import OutboxAttempt, OutboxMessage
-from db.repos.core import _insert, _is_postgres
+from db.repos.core import dialect_insert, is_postgres
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -66,7 +66,7 @@ class OutboxRepo:
             for m in messages
         ]
         stmt = (
-            _insert(self.session, OutboxMessage)
+            dialect_insert(self.session, OutboxMessage)
             .on_conflict_do_nothing()
             .returning(OutboxMessage.id)
         )
@@ -84,7 +84,7 @@ class OutboxRepo:
             .order_by(OutboxMessage.not_before, OutboxMessage.id)
             .limit(limit)
         )
-        if _is_postgres(self.session):
+        if is_postgres(self.session):
             query = query.with_for_update(skip_locked=True)
         ids = list((await self.session.scalars(query)).all())
         if not ids:
