@@ -50,10 +50,7 @@ def _display_name(official: str) -> str:
 
 # The 34 provinces and centrally-run cities since 1 July 2025, from the administrative data
 # the intake uses too (knowledge.places); the six cities first, as staff list them.
-PROVINCES = [
-    _display_name(p.name)
-    for p in sorted(all_provinces(), key=lambda p: p.kind != CITY)
-]
+PROVINCES = [_display_name(p.name) for p in sorted(all_provinces(), key=lambda p: p.kind != CITY)]
 
 # Sector keys (stored in subscriptions) → label and folded words that recognise them in
 # an event's free-text sectors.
