@@ -202,5 +202,7 @@ async def cmd_unanswered(args: argparse.Namespace, settings: Any) -> int:
         when = row.created_at.astimezone(tz).strftime("%d/%m/%Y %H:%M")
         near = ", ".join(c.get("id", "?") for c in (row.candidates or [])[:3]) or "-"
         mark = " (đã xử lý)" if row.resolved else ""
-        print(f"#{row.id} {when} [{row.channel}] {row.text}{mark}\n    gần nhất: {near}")
+        # A listing line, not the record: --json gives the whole text.
+        text = row.text if len(row.text) <= 200 else row.text[:199] + "…"
+        print(f"#{row.id} {when} [{row.channel}] {text}{mark}\n    gần nhất: {near}")
     return 0

@@ -223,7 +223,7 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.drafts import DraftRepo
 
     if args.status not in STAFF_STATUSES:
-        print(f"STATUS must be one of: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
+        print(f"Trạng thái phải là một trong: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
         return 2
     actor = f"staff:{args.by or getpass.getuser()}"
 
@@ -239,14 +239,18 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
         allowed = TRANSITIONS.get(draft.status, set())
         if args.status not in allowed and not args.force:
             print(
-                f"{draft.status} → {args.status} is not a usual step "
-                f"(allowed: {', '.join(sorted(allowed)) or 'none'}); use --force.",
+                f"Không chuyển thẳng {draft.status} → {args.status} được "
+                f"(được phép: {', '.join(sorted(allowed)) or 'không có'}); dùng --force nếu chắc.",
                 file=sys.stderr,
             )
             return 2
         await repo.set_status(draft, args.status, actor=actor, note=args.note)
         how = await notify_owner(session, draft, status_message(draft, args.note), settings)
-        print(f"Hồ sơ #{draft.id}: {args.status}. Báo chủ cơ sở: {how}.")
+        told = {
+            "outbox": "đã xếp tin nhắn báo chủ cơ sở (gửi khi bot chạy)",
+            "telegram": "đã nhắn chủ cơ sở trên Telegram",
+        }.get(how, "chưa nhắn được chủ cơ sở (chỉ ghi vào lịch sử)")
+        print(f"Hồ sơ #{draft.id} chuyển sang «{args.status}»; {told}.")
         return 0
 
     return await _with_session(settings, work)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.types import Button, Reply
 from handlers.base import Context, Feature, Services, button
+from knowledge.normalize import tokens
 
 if TYPE_CHECKING:
     from knowledge.content import Entry
@@ -31,6 +32,17 @@ ASK_STAFF = (
 STAFF_SAVED = "Mình đã chuyển câu hỏi tới cán bộ Trung tâm. Cán bộ sẽ trả lời bạn sớm. 🙏"
 TOO_SHORT = "Câu hỏi trống. Bạn gõ câu hỏi cho cán bộ, hoặc bấm Hủy."
 BROWSE = "Bạn muốn tìm hiểu về chủ đề nào?"
+OUT_OF_SCOPE = (
+    "Mình chỉ trả lời được câu hỏi về khuyến công: ai được hỗ trợ, hỗ trợ gì, bao nhiêu, "
+    "làm hồ sơ thế nào. Bạn xem theo chủ đề, hoặc gửi câu hỏi cho cán bộ nhé."
+)
+TOO_VAGUE = (
+    "Bạn muốn hỏi cụ thể điều gì? Chọn một câu bên dưới, hoặc gõ rõ hơn "
+    "(ví dụ: «hỗ trợ máy móc bao nhiêu tiền»)."
+)
+# A question of this many words or fewer is answered only when the match is near certain.
+SHORT_QUESTION = 2
+SURE_FOR_SHORT = 0.95
 # Questions kept for staff are cut here: enough to understand, small to store.
 MAX_STORED = 1000
 
@@ -109,17 +121,33 @@ class FaqFeature(Feature):
             return [self._not_ready(ctx)]
         question = ctx.text
         result = kb.answer(question)
+        if result.reason == "no domain term":
+            await self._store_unanswered(ctx, question, result.candidates)
+            return [Reply(OUT_OF_SCOPE, buttons=self._fallback_rows([]))]
+        short = len(tokens(question)) <= SHORT_QUESTION
         if not result.fallback and result.best is not None:
             entry = kb.entry(result.best.entry_id)
-            if entry is not None:
+            if entry is not None and (not short or result.best.score >= SURE_FOR_SHORT):
                 return [self._answer(ctx, kb, entry)]
+            if entry is not None:
+                # One or two words ("hỗ trợ", "hội chợ"): ask which question they mean.
+                rows = self._candidate_rows(kb, result.candidates)
+                return [Reply(TOO_VAGUE, buttons=rows + self._fallback_rows([])[1:])]
         await self._store_unanswered(ctx, question, result.candidates)
-        candidates = [kb.entry(c.entry_id) for c in result.candidates[:3]]
-        rows = [[button(e.title, NAME, "e", e.id)] for e in candidates if e is not None]
-        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
-        rows.append([button("📚 Xem theo chủ đề", NAME, "open"), button("🏠 Menu", "menu", "home")])
-        text = f"{NOT_SURE}\n{NOT_SURE_PICK if len(rows) > 2 else NOT_SURE_NONE}"
-        return [Reply(text, buttons=rows)]
+        rows = self._candidate_rows(kb, result.candidates)
+        text = f"{NOT_SURE}\n{NOT_SURE_PICK if rows else NOT_SURE_NONE}"
+        return [Reply(text, buttons=self._fallback_rows(rows))]
+
+    def _candidate_rows(self, kb: KnowledgeBase, candidates: list) -> list[list[Button]]:
+        entries = [kb.entry(c.entry_id) for c in candidates[:3]]
+        return [[button(e.title, NAME, "e", e.id)] for e in entries if e is not None]
+
+    def _fallback_rows(self, rows: list[list[Button]]) -> list[list[Button]]:
+        return [
+            *rows,
+            [button("✍️ Hỏi cán bộ", NAME, "ask_staff")],
+            [button("📚 Xem theo chủ đề", NAME, "open"), button("🏠 Menu", "menu", "home")],
+        ]
 
     async def reprompt(self, ctx: Context) -> list[Reply]:
         return [Reply(ASK_STAFF, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]

@@ -31,7 +31,6 @@ HELP = (
     "• Nhắc hạn nộp hồ sơ, hội chợ, lớp tập huấn.\n"
     "• Chuyển câu hỏi tới cán bộ Trung tâm.\n\n"
     "Lệnh:\n"
-    "/start – bắt đầu\n/menu – menu chính\n/help – hướng dẫn\n/cancel – dừng việc đang làm"
 )
 
 COMING_SOON = "Tính năng «{label}» đang được xây dựng, sẽ có trong thời gian tới. 🙏"
@@ -40,7 +39,12 @@ STALE_SHORT = "Nút này đã cũ nên mình không dùng được nữa."
 STALE = STALE_SHORT + " Bạn chọn lại từ menu nhé."
 UNKNOWN_COMMAND = "Mình không có lệnh này. Bạn gõ /menu để xem các việc mình làm được."
 NO_TEXT = "Mình chỉ đọc được tin nhắn chữ. Bạn gõ câu hỏi hoặc chọn nút nhé."
-CANCELLED = "Đã dừng. Những gì bạn đã trả lời trước đó vẫn được giữ nếu là hồ sơ đã lưu."
+BLANK = "Tin nhắn trống. Bạn gõ câu hỏi hoặc chọn nút nhé."
+CANCELLED = "Đã dừng việc đang làm."
+# What stays after /cancel, per dialogue (said so that nobody fears losing their answers).
+CANCEL_NOTES = {
+    "intake": "Hồ sơ đang làm dở vẫn được lưu: bấm «📝 Tạo hồ sơ đề nghị hỗ trợ» để làm tiếp.",
+}
 NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở."
 
 _GREETING = re.compile(
@@ -99,11 +103,15 @@ class MenuFeature(Feature):
         if command == "menu":
             return [main_menu()]
         if command == "help":
-            return [Reply(HELP, buttons=menu_buttons())]
+            commands = "\n".join(f"/{c} – {d.lower()}" for c, d in ctx.router.command_list)
+            return [Reply(HELP + commands, buttons=menu_buttons())]
         if command == "cancel":
-            had = ctx.state.dialogue is not None
+            dialogue = ctx.state.dialogue
             ctx.finish()
-            return [main_menu(CANCELLED if had else NOTHING_TO_CANCEL)]
+            if dialogue is None:
+                return [main_menu(NOTHING_TO_CANCEL)]
+            note = CANCEL_NOTES.get(dialogue)
+            return [main_menu(f"{CANCELLED}\n{note}" if note else CANCELLED)]
         return await self.unknown_command(ctx)
 
     async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
@@ -123,16 +131,15 @@ class MenuFeature(Feature):
     def contact(self, ctx: Context) -> Reply:
         s = ctx.settings
         lines = [f"☎️ {s.centre_name}"]
-        lines.append(
-            f"Điện thoại: {s.centre_phone}"
-            if s.centre_phone
-            else "Điện thoại: chưa cập nhật – bạn hỏi Sở Công Thương tỉnh nhé."
-        )
+        if s.centre_phone:
+            lines.append(f"Điện thoại: {s.centre_phone}")
         if s.centre_address:
             lines.append(f"Địa chỉ: {s.centre_address}")
         if s.centre_email:
             lines.append(f"Email: {s.centre_email}")
         lines.append(f"Giờ làm việc: {s.centre_hours}")
+        if not (s.centre_phone or s.centre_email):
+            lines.append("Bạn có thể gửi câu hỏi cho cán bộ ngay tại đây.")
         buttons = [[button("🏠 Menu", NAME, "home")]]
         if ctx.router.get("faq") is not None:
             buttons.insert(0, [button("✍️ Gửi câu hỏi cho cán bộ", "faq", "ask_staff")])
@@ -170,9 +177,11 @@ class MenuFeature(Feature):
         return [Reply(UNKNOWN_COMMAND)]
 
     async def no_text(self, ctx: Context) -> list[Reply]:
+        """A sticker, photo or voice message (no text), or a blank one."""
+        message = BLANK if ctx.incoming.text is not None else NO_TEXT
         if ctx.state.dialogue:
             feature = ctx.router.get(ctx.state.dialogue)
             reprompt = getattr(feature, "reprompt", None)
             if reprompt is not None:
-                return [Reply(NO_TEXT), *await reprompt(ctx)]
-        return [Reply(NO_TEXT, buttons=menu_buttons())]
+                return [Reply(message), *await reprompt(ctx)]
+        return [Reply(message, buttons=menu_buttons())]

@@ -59,6 +59,7 @@ async def test_cancel_leaves_dialogue(app):
         conv.dialogue, conv.step, conv.data = "intake", "name", {"x": 1}
     await user.send("/cancel")
     assert "Đã dừng" in user.text
+    assert "Hồ sơ đang làm dở vẫn được lưu" in user.text
     async with app.sessions() as session:
         conv = await ConversationRepo(session).get("telegram", user.chat_id)
         assert conv is not None and conv.dialogue is None
@@ -82,7 +83,7 @@ async def test_bad_input_gets_a_clear_reply(app):
     await user.send("/khonglenhnay")
     assert "không có lệnh" in user.text
     await user.send("")
-    assert "chữ" in user.text
+    assert "Tin nhắn trống" in user.text
     # the database is intact after the SQL-looking text
     await user.send("/start")
     assert "Trợ lý Khuyến công" in user.text
@@ -195,3 +196,19 @@ def test_greeting_uses_the_given_name_only_when_it_is_clear():
     assert given_name("An Nguyễn") is None  # first/last fields in either order
     assert given_name(None) is None
     assert given_name("   ") is None
+
+
+async def test_help_lists_every_feature_command(app):
+    user = ChatUser(app)
+    await user.send("/help")
+    for command, _ in app.engine.router.command_list:
+        assert f"/{command}" in user.text
+    assert "/hoso" in user.text and "/stop_reminders" in user.text
+
+
+async def test_sticker_and_blank_get_different_hints(app):
+    user = ChatUser(app)
+    await user.send(None)  # a sticker or photo: no text at all
+    assert "chỉ đọc được tin nhắn chữ" in user.text
+    await user.send("   ")
+    assert "Tin nhắn trống" in user.text

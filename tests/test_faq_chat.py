@@ -30,8 +30,9 @@ async def test_teencode_question(app):
 async def test_out_of_scope_falls_back_offers_staff_and_is_kept(app):
     user = ChatUser(app)
     await user.send("giá vàng hôm nay bao nhiêu")
-    assert "chưa chắc" in user.text
+    assert "chỉ trả lời được câu hỏi về khuyến công" in user.text
     assert "✍️ Hỏi cán bộ" in user.labels
+    assert not any(p.startswith("faq:e:") for p in user.payloads)  # no unrelated entries
     stored = await _unanswered(app)
     assert [q.text for q in stored] == ["giá vàng hôm nay bao nhiêu"]
     assert stored[0].channel == "telegram" and stored[0].chat_id == user.chat_id
@@ -85,3 +86,23 @@ async def test_contact_answer_uses_settings_not_hard_coded(app):
     user = ChatUser(app)
     await user.send("cho xin sdt can bo kc")
     assert "0235 3812 345" in user.text
+
+
+async def test_in_scope_but_unsure_offers_the_closest_entries(app):
+    user = ChatUser(app)
+    await user.send("cnnt")
+    assert "chưa chắc" in user.text
+    assert any(p.startswith("faq:e:") for p in user.payloads)
+    assert "✍️ Hỏi cán bộ" in user.labels
+    assert len(await _unanswered(app)) == 1
+
+
+async def test_one_or_two_words_ask_what_exactly(app):
+    user = ChatUser(app)
+    await user.send("ho tro")
+    assert "cụ thể" in user.text
+    assert any(p.startswith("faq:e:") for p in user.payloads)
+    assert "Nguồn:" not in user.text
+    assert await _unanswered(app) == []
+    await user.send("khuyen cong")  # a near-certain short question is answered
+    assert "Nguồn:" in user.text

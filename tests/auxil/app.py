@@ -76,6 +76,10 @@ class ChatUser:
         return "\n".join(r.text for r in self.last)
 
     @property
+    def payloads(self) -> list[str]:
+        return [b.payload for r in self.last for b in r.all_buttons()]
+
+    @property
     def labels(self) -> list[str]:
         return [b.label for r in self.last for b in r.all_buttons()]
 
