@@ -8,6 +8,7 @@ prints it, checks it, signs it and submits it with the dossier.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,36 @@ def _place(commune: str) -> str:
         if commune.startswith(prefix):
             return commune[len(prefix) :]
     return commune or "……………"
+
+
+def addressee(centre_name: str, province: str) -> str:
+    """The centre to address: the configured name, unless it is still the generic default.
+
+    The default ("Trung tâm Khuyến công tỉnh") names no province: the province the owner
+    gave is added, its unit word in lower case ("Trung tâm Khuyến công thành phố Đà Nẵng").
+    """
+    from bot.settings import Settings
+
+    default = Settings.model_fields["centre_name"].default
+    if centre_name.strip() != default or not province.strip():
+        return centre_name
+    place = province.strip()
+    for word in ("Thành phố ", "Tỉnh "):
+        if place.startswith(word):
+            place = word.lower() + place[len(word) :]
+            break
+    else:
+        place = f"tỉnh {place}"
+    return f"Trung tâm Khuyến công {place}"
+
+
+def name_case(text: str) -> str:
+    """A name typed without diacritics, each word capitalised ("nguyen van hung" →
+    "Nguyen Van Hung"); the rest of each word as typed ("CNC" stays), unlike ``str.title``.
+    A name with diacritics was typed with care and is left as it is."""
+    if re.search(r"[^\x00-\x7f]", text):
+        return text
+    return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
 
 def filename_for(data: Mapping[str, Any]) -> str:
@@ -89,16 +120,26 @@ def build_request_docx(data: Mapping[str, Any], *, centre_name: str) -> bytes:
     )
     para(date_line, italic=True, after=12).alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
-    para(TITLE, bold=True, center=True, size=15, after=2)
-    para(f"Nội dung: {data.get('support_label', '')}", italic=True, center=True, after=12)
-    p = para(f"Kính gửi: {centre_name}", bold=True, after=12)
+    para(TITLE, bold=True, center=True, size=15, after=12)
+    to = addressee(centre_name, str(data.get("province") or ""))
+    p = para(f"Kính gửi: {to}", bold=True, after=12)
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    para(
+        "Căn cứ Nghị định số 45/2012/NĐ-CP ngày 21/5/2012 của Chính phủ về khuyến công, được "
+        "sửa đổi, bổ sung bởi Nghị định số 235/2025/NĐ-CP;",
+        italic=True,
+    )
+    para(
+        "Cơ sở đề nghị được hỗ trợ kinh phí khuyến công với nội dung sau:",
+        after=8,
+    )
 
     para("I. THÔNG TIN CƠ SỞ", bold=True)
-    field("1. Tên cơ sở", str(data.get("facility_name") or ""))
+    field("1. Tên cơ sở", name_case(str(data.get("facility_name") or "")))
     field("2. Loại hình", str(data.get("facility_kind") or ""))
     field("3. Số đăng ký kinh doanh / mã số thuế", str(data.get("reg_no") or ""))
-    field("4. Họ tên chủ cơ sở (người đại diện)", str(data.get("owner_name") or ""))
+    owner = name_case(str(data.get("owner_name") or ""))
+    field("4. Họ tên chủ cơ sở (người đại diện)", owner)
     field("5. Điện thoại", str(data.get("phone") or ""))
     address = ", ".join(x for x in (data.get("commune"), data.get("province")) if x)
     field("6. Địa chỉ sản xuất", address)
@@ -160,7 +201,19 @@ def build_request_docx(data: Mapping[str, Any], *, centre_name: str) -> bytes:
         right.add_paragraph()
     name = right.add_paragraph()
     name.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    name.add_run(str(data.get("owner_name") or "")).bold = True
+    name.add_run(owner).bold = True
+
+    # What goes with the request: reference §6 "Typical dossier"; the list is provincial.
+    para("", after=6)
+    para("Hồ sơ kèm theo:", bold=True)
+    for line in (
+        "- Bản sao giấy chứng nhận đăng ký kinh doanh / đăng ký hộ kinh doanh / đăng ký hợp "
+        "tác xã;",
+        "- Thuyết minh đề án/phương án (mục tiêu, quy mô, nội dung, tiến độ, dự toán kinh phí);",
+        "- Báo giá máy móc, thiết bị (nếu có);",
+        "- Các giấy tờ khác theo hướng dẫn của Trung tâm.",
+    ):
+        para(line, size=12, after=2)
 
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any
 
-from bot.documents import DOCX_MIME, build_request_docx, filename_for
+from bot.documents import DOCX_MIME, addressee, build_request_docx, filename_for
 from bot.types import Button, Document, Reply, buttons_in_rows
 from db.models.drafts import Draft
 from db.repos.drafts import DraftRepo
@@ -33,13 +33,15 @@ from handlers.intake_parse import (
     parse_reg_no,
 )
 from knowledge import places
-from knowledge.places import fold
-from knowledge.support import catalogue, format_vnd
+from knowledge.places import fold, in_sentence
+from knowledge.support import catalogue
 
 log = logging.getLogger(__name__)
 
 NAME = "intake"
 BACK = "⬅️ Quay lại"
+EXIT = "✖️ Thoát"
+NOTES = "ℹ️ Lưu ý về ước tính"
 TO_SUMMARY = "⬅️ Về bản tóm tắt"
 
 INTRO = (
@@ -56,6 +58,13 @@ CHOOSE = "Bạn chọn một nút bên dưới giúp mình nhé."
 YES = {"co", "dung", "dung roi", "phai", "ok", "oke", "u", "uh", "vang", "da", "chuan", "yes"}
 SKIP = {"bo qua", "khong co", "chua co", "khong", "chua", "skip", "ko co", "k co"}
 CONFIRM = {"xac nhan", "dong y", "ok", "luu", "luu ho so", "xong", "oke", "dong y luu"}
+# Typed forms of the buttons, for channels without buttons (terminal, Zalo), where a typed
+# "1" at a numeric step is the answer, not the first button.
+KEEP = {"giu nguyen", "giu", "giu nhu cu", "nhu cu", "khong doi", "giu nguyen nhu cu"}
+EXIT_WORDS = {"thoat", "thoat ra", "dung lai", "exit"}
+CAVEAT_LINE = "Số tiền chỉ là ước tính; Trung tâm và quy định hiện hành của tỉnh quyết định."
+NAME_TIP = "Mẹo: gõ có dấu để đơn in ra đúng tên (ví dụ: Nguyễn Văn Hùng)."
+EXITED = "Đã dừng. Những gì bạn đã trả lời vẫn được lưu: bấm «📝 Tạo hồ sơ» khi muốn làm tiếp."
 
 # Free-text limits per step (characters).
 TEXT_LIMITS = {
@@ -66,6 +75,8 @@ TEXT_LIMITS = {
     "results": 1000,
     "sector": 200,
 }
+# How each free-text step is named in messages ("… dài quá").
+TEXT_WHAT = {"owner_name": "họ tên chủ cơ sở"}
 # Which answer key shows that a step was answered.
 ANSWER_KEY = {"province": "province_code", "commune": "commune_code"}
 
@@ -115,6 +126,8 @@ class IntakeFeature(Feature):
         step = ctx.state.step
         if action == "back":
             return await self.back(ctx, draft)
+        if action == "exit":
+            return self._exit(ctx)
         if action == "pick":
             step_id, _, value = arg.partition(":")
             if step_id != step:
@@ -124,6 +137,8 @@ class IntakeFeature(Feature):
             return await self._choose_province(ctx, draft, arg)
         if action == "com" and step == "commune":
             return await self._choose_commune(ctx, draft, arg)
+        if action == "pc" and step == "province":
+            return await self._choose_province_and_commune(ctx, draft, arg)
         if action == "retype" and step in S.BY_ID:
             ctx.state.data.pop("cands", None)
             return self._question(ctx, step)
@@ -142,6 +157,8 @@ class IntakeFeature(Feature):
                 return self._goto(ctx, draft, arg)
             if action == "summary":
                 return [self._summary(ctx)]
+            if action == "notes":
+                return [self._notes(ctx)]
         return await ctx.router.stale_button(ctx)
 
     async def on_text(self, ctx: Context) -> list[Reply]:
@@ -157,6 +174,8 @@ class IntakeFeature(Feature):
         text = ctx.text
         if text and is_back(text):
             return await self.back(ctx, draft)
+        if fold(text) in EXIT_WORDS:
+            return self._exit(ctx)
         if ctx.incoming.phone and step != "phone":
             return [
                 Reply("Mình chưa cần số điện thoại ở bước này."),
@@ -171,6 +190,9 @@ class IntakeFeature(Feature):
             ]
         if step not in S.BY_ID:  # a step from an older version of this dialogue
             return self._goto(ctx, draft, self._first_missing(ctx) or "support")
+        if fold(text) in KEEP and _answered(self._a(ctx), step):
+            ctx.state.data.pop("cands", None)
+            return await self._set(ctx, draft, {})  # as the «Giữ nguyên» button
         try:
             return await self._answer(ctx, draft, step, text)
         except Invalid as exc:
@@ -244,6 +266,7 @@ class IntakeFeature(Feature):
                     buttons=[[_b("📝 Tạo hồ sơ đề nghị hỗ trợ", "open")]],
                 )
             ]
+        repo = DraftRepo(ctx.session)
         lines = ["📂 Hồ sơ của bạn:"]
         rows: list[list[Button]] = []
         for d in drafts[:10]:
@@ -251,12 +274,29 @@ class IntakeFeature(Feature):
             what = st.label if st else "chưa chọn nội dung"
             when = _local_date(d.confirmed_at or d.created_at)
             lines.append(f"• #{d.id} · {what} · {S.STATUS_LABELS.get(d.status, d.status)} · {when}")
+            note = await self._staff_note(repo, d)
+            if note:
+                lines.append(f"   ✍️ Ghi chú của cán bộ: {note}")
             if d.status == "in_progress":
                 rows.insert(0, [_b("▶️ Tiếp tục hồ sơ đang làm", "resume")])
             elif len(rows) < 6:
                 rows.append([_b(f"📄 Gửi lại đơn #{d.id}", "doc", str(d.id))])
         rows.append([button("🏠 Menu", "menu", "home")])
         return [Reply("\n".join(lines), buttons=rows)]
+
+    @staticmethod
+    async def _staff_note(repo: DraftRepo, draft: Draft) -> str | None:
+        """The note of the latest status change, when staff made it and wrote one."""
+        if draft.status == "in_progress":
+            return None
+        changes = [e for e in await repo.history(draft.id) if e.kind == "status"]
+        if not changes:
+            return None
+        last = changes[-1]
+        if not last.note or not last.actor.startswith("staff:"):
+            return None
+        note = " ".join(last.note.split())
+        return note if len(note) <= 300 else note[:299] + "…"
 
     async def resend(self, ctx: Context, arg: str) -> list[Reply]:
         draft = await DraftRepo(ctx.session).get(int(arg)) if arg.isdigit() else None
@@ -310,17 +350,25 @@ class IntakeFeature(Feature):
             cost = a.get("cost")
             if isinstance(cost, int) and amount > cost:
                 raise Invalid(
-                    f"Vốn đối ứng không lớn hơn tổng chi phí ({format_vnd(cost)}) được. "
-                    "Bạn gõ lại, ví dụ: 200 triệu."
+                    "Vốn đối ứng không được lớn hơn tổng chi phí "
+                    f"({S.money_words(cost)}). Bạn gõ lại, ví dụ: 200 triệu."
                 )
             return await self._set(ctx, draft, {"counterpart": amount})
         # free text steps
         info = S.BY_ID[step]
-        what = info.label[:1].lower() + info.label[1:]
+        what = TEXT_WHAT.get(step) or info.label[:1].lower() + info.label[1:]
         value = clean_text(text, what=what, example=info.example, max_len=TEXT_LIMITS[step])
         if step == "owner_name" and re.search(r"\d", value):
             raise Invalid(f"Họ tên không có chữ số. Ví dụ: {info.example}")
-        return await self._set(ctx, draft, {step: value})
+        tip: list[Reply] = []
+        if (
+            step in ("facility_name", "owner_name")
+            and not ctx.state.data.get("tipped")
+            and not re.search(r"[À-ỹ]", value)  # typed without any diacritics
+        ):
+            ctx.state.data["tipped"] = True
+            tip = [Reply(NAME_TIP)]
+        return [*tip, *await self._set(ctx, draft, {step: value})]
 
     async def _pick(self, ctx: Context, draft: Draft, step: str, value: str) -> list[Reply]:
         if step == "support" and catalogue().get(value) is not None:
@@ -340,9 +388,13 @@ class IntakeFeature(Feature):
         name = clean_text(text, what="tên tỉnh/thành phố", example="Quảng Ngãi", max_len=100)
         matches = places.match_province(name)
         if not matches:
+            communes = places.find_commune_anywhere(name)
+            if communes:
+                return self._communes_anywhere(ctx, name, communes)
             raise Invalid(
                 f"Mình không tìm thấy tỉnh/thành phố «{name[:40]}». "
-                "Bạn gõ lại tên, ví dụ: Quảng Ngãi."
+                "Bạn gõ tên tỉnh/thành phố, ví dụ: Quảng Ngãi (tên tỉnh cũ như Quảng Nam "
+                "cũng được)."
             )
         ctx.state.data["cands"] = [m.code for m in matches]
         rows = []
@@ -352,12 +404,60 @@ class IntakeFeature(Feature):
         rows += [[_b("✏️ Nhập lại", "retype")], [_b(BACK, "back")]]
         first = matches[0]
         if len(matches) == 1 and first.via:
-            text_ = f"{first.via} nay thuộc {first.name} (từ 1/7/2025). Bạn bấm để xác nhận nhé:"
+            text_ = (
+                f"{first.via} nay thuộc {in_sentence(first.name)} (từ 1/7/2025). "
+                "Bạn bấm để xác nhận nhé:"
+            )
         elif len(matches) == 1:
-            text_ = f"Có phải {first.name}? Bạn bấm để xác nhận nhé:"
+            text_ = f"Có phải {in_sentence(first.name)}? Bạn bấm để xác nhận nhé:"
         else:
             text_ = "Bạn chọn đúng tỉnh/thành phố:"
         return [Reply(text_, buttons=rows)]
+
+    def _communes_anywhere(
+        self, ctx: Context, name: str, communes: list[places.Commune]
+    ) -> list[Reply]:
+        """A commune's name typed at the province step: offer it with its province."""
+        ctx.state.data["cands"] = [c.code for c in communes]
+        rows = []
+        for c in communes:
+            province = places.province_by_code(c.province_code)
+            where = province.name if province else ""
+            rows.append([_b(f"📍 {c.name}, {where}", "pc", str(c.code))])
+        rows += [[_b("✏️ Nhập lại", "retype")], [_b(BACK, "back")]]
+        if len(communes) == 1:
+            c = communes[0]
+            province = places.province_by_code(c.province_code)
+            where = in_sentence(province.full_name) if province else ""
+            text_ = (
+                f"Mình không thấy tỉnh/thành phố «{name[:40]}», nhưng có "
+                f"{in_sentence(c.name)}. Có phải {in_sentence(c.name)}, {where}? "
+                "Bạn bấm để xác nhận, hoặc gõ tên tỉnh/thành phố:"
+            )
+        else:
+            text_ = (
+                f"«{name[:40]}» là tên xã/phường ở nhiều tỉnh. Bạn bấm đúng nơi, "
+                "hoặc gõ tên tỉnh/thành phố:"
+            )
+        return [Reply(text_, buttons=rows)]
+
+    async def _choose_province_and_commune(
+        self, ctx: Context, draft: Draft, arg: str
+    ) -> list[Reply]:
+        commune = places.commune_by_code(int(arg)) if arg.isdigit() else None
+        province = places.province_by_code(commune.province_code) if commune else None
+        if commune is None or province is None:
+            return await ctx.router.stale_button(ctx)
+        # Both answers at once; go on as after the commune step (location test included).
+        ctx.state.step = "commune"
+        values: dict[str, Any] = {
+            "province_code": province.code,
+            "province": province.name,
+            "province_full": province.full_name,
+            "commune_code": commune.code,
+            "commune": commune.name,
+        }
+        return await self._set(ctx, draft, values)
 
     async def _choose_province(self, ctx: Context, draft: Draft, arg: str) -> list[Reply]:
         province = places.province_by_code(int(arg)) if arg.isdigit() else None
@@ -382,20 +482,22 @@ class IntakeFeature(Feature):
             raise Invalid("Bạn cần chọn tỉnh/thành phố trước.")
         if ctx.state.data.get("cands") and fold(text) in YES:
             return [Reply("Bạn bấm vào tên xã/phường đúng ở nút bên dưới nhé.")]
-        name = clean_text(text, what="tên xã/phường", example="xã Hòa Vang", max_len=100)
+        example = places.example_commune(int(pcode))
+        name = clean_text(text, what="tên xã/phường", example=example, max_len=100)
         matches = places.match_commune(int(pcode), name)
+        province = in_sentence(str(a.get("province") or ""))
         if not matches:
             raise Invalid(
-                f"Mình không tìm thấy «{name[:40]}» ở {a.get('province')}. Bạn gõ tên xã, "
-                "phường hoặc đặc khu mới (sau sáp nhập), ví dụ: xã Hòa Vang."
+                f"Mình không tìm thấy «{name[:40]}» ở {province}. Bạn gõ tên xã, "
+                f"phường hoặc đặc khu mới (sau sáp nhập), ví dụ: {example}."
             )
         ctx.state.data["cands"] = [m.code for m in matches]
         rows = [[_b(f"📍 {m.name}", "com", str(m.code))] for m in matches]
         rows += [[_b("✏️ Nhập lại", "retype")], [_b(BACK, "back")]]
         if len(matches) == 1:
-            text_ = f"Có phải {matches[0].name}, {a.get('province')}? Bạn bấm để xác nhận nhé:"
+            text_ = f"Có phải {in_sentence(matches[0].name)}, {province}? Bạn bấm để xác nhận nhé:"
         else:
-            text_ = f"Bạn chọn đúng xã/phường ở {a.get('province')}:"
+            text_ = f"Bạn chọn đúng xã/phường ở {province}:"
         return [Reply(text_, buttons=rows)]
 
     async def _choose_commune(self, ctx: Context, draft: Draft, arg: str) -> list[Reply]:
@@ -422,9 +524,9 @@ class IntakeFeature(Feature):
             if not check.ok:
                 notes.append(Reply(f"ℹ️ {check.note} Mình vẫn ghi tiếp hồ sơ để cán bộ xem."))
         if step == "cost":
-            est = S.estimate_for(a, self.services.settings.centre_name)
-            if est is not None:
-                notes.append(Reply(f"💡 {est.text}"))
+            line = S.estimate_line(a, self.services.settings.centre_name)
+            if line is not None:
+                notes.append(Reply(f"💡 {line}"))
             if (
                 ctx.state.data.get("editing")
                 and isinstance(a.get("counterpart"), int)
@@ -469,8 +571,24 @@ class IntakeFeature(Feature):
         if step == "summary":
             return self._goto(ctx, draft, S.STEP_IDS[-1])
         if step not in S.STEP_IDS or S.STEP_IDS.index(step) == 0:
-            return [Reply("Đây là câu đầu tiên rồi."), *self._goto(ctx, draft, "support")]
+            return [
+                Reply(f"Đây là câu đầu tiên rồi. Muốn dừng thì bấm «{EXIT}»."),
+                *self._goto(ctx, draft, "support"),
+            ]
         return self._goto(ctx, draft, S.STEP_IDS[S.STEP_IDS.index(step) - 1])
+
+    def _exit(self, ctx: Context) -> list[Reply]:
+        """Leave the intake; the draft stays in progress with every answer given."""
+        ctx.finish()
+        return [
+            Reply(
+                EXITED,
+                buttons=[
+                    [_b("📝 Tạo hồ sơ", "open")],
+                    [button("🏠 Menu", "menu", "home")],
+                ],
+            )
+        ]
 
     def _goto(self, ctx: Context, draft: Draft, step: str) -> list[Reply]:
         ctx.state.step = step
@@ -492,14 +610,19 @@ class IntakeFeature(Feature):
         a = self._a(ctx)
         info = S.BY_ID[step]
         number = S.STEP_IDS.index(step) + 1
-        question = info.question
+        question, example = info.question, info.example
+        telegram = ctx.incoming.channel == "telegram"
         if step == "commune" and a.get("province"):
-            question = f"Cơ sở ở xã, phường hay đặc khu nào của {a['province']}?"
+            question = f"Cơ sở ở xã, phường hay đặc khu nào của {in_sentence(a['province'])}?"
+        if step == "commune" and a.get("province_code"):
+            example = places.example_commune(int(a["province_code"]))
         if step == "counterpart" and isinstance(a.get("cost"), int):
-            question += f" (tổng chi phí: {format_vnd(a['cost'])})"
+            question += f" Tổng chi phí: {S.money_words(a['cost'])}."
+        if step == "phone" and not telegram:
+            question = "Số điện thoại di động để cán bộ liên hệ? Bạn gõ số nhé."
         lines = [f"Bước {number}/{S.TOTAL}. {question}"]
-        if info.example:
-            lines.append(f"Ví dụ: {info.example}")
+        if example:
+            lines.append(f"Ví dụ: {example}")
         rows: list[list[Button]] = []
         if step == "support":
             rows = buttons_in_rows(
@@ -516,14 +639,19 @@ class IntakeFeature(Feature):
             lines.append(f"(Hiện tại: {current})")
             rows.append([_b("✔️ Giữ nguyên", "keep")])
         editing = bool(ctx.state.data.get("editing"))
-        back = [_b(TO_SUMMARY if editing else BACK, "back")]
-        if step == "phone":
+        if editing:
+            back = [_b(TO_SUMMARY, "back")]
+        elif number == 1:
+            back = [_b(EXIT, "exit")]
+        else:
+            back = [_b(BACK, "back")]
+        if step == "phone" and telegram:
             # Telegram shows one keyboard per message: the share-contact one wins, so the
             # other buttons go on a second message.
-            second = "Hoặc gõ số điện thoại. " + ("" if rows else "Cần sửa câu trước thì bấm:")
+            second = "Hoặc bấm:" if rows else "Cần sửa câu trước thì bấm:"
             return [
                 Reply("\n".join(lines), request_phone=True),
-                Reply(second.strip(), buttons=[*rows, back]),
+                Reply(second, buttons=[*rows, back]),
             ]
         return [Reply("\n".join(lines), buttons=[*rows, back])]
 
@@ -533,21 +661,31 @@ class IntakeFeature(Feature):
         lines = ["📋 Xem lại hồ sơ của bạn:"]
         for i, step in enumerate(S.STEPS, 1):
             lines.append(f"{i}. {step.label}: {S.display(a, step.id)}")
-        est = S.estimate_for(a, centre)
-        if est is not None:
-            lines += ["", f"💰 {est.text}", f"ℹ️ {est.caveat}"]
+        line = S.estimate_line(a, centre)
+        if line is not None:
+            lines += ["", f"💰 {line}", f"ℹ️ {CAVEAT_LINE}"]
+        lines += ["", "Đúng hết thì bấm «Xác nhận»; cần sửa thì bấm «Sửa một mục»."]
+        return Reply("\n".join(lines), buttons=self._summary_buttons(a))
+
+    def _summary_buttons(self, a: dict[str, Any]) -> list[list[Button]]:
+        rows = [[_b("✅ Xác nhận, lưu hồ sơ", "confirm")], [_b("✏️ Sửa một mục", "edit")]]
+        if S.estimate_for(a, self.services.settings.centre_name) is not None or S.review_notes(a):
+            rows.append([_b(NOTES, "notes")])
+        return [*rows, [_b(BACK, "back")]]
+
+    def _notes(self, ctx: Context) -> Reply:
+        """The longer caveats behind «ℹ️ Lưu ý về ước tính», with the summary's buttons."""
+        a = self._a(ctx)
+        est = S.estimate_for(a, self.services.settings.centre_name)
+        lines = [f"ℹ️ {est.caveat}"] if est is not None else []
         notes = S.review_notes(a)
         if notes:
             lines += ["", "🔎 Cán bộ sẽ kiểm tra thêm:"] + [f"• {n}" for n in notes]
-        lines += ["", "Đúng hết thì bấm «Xác nhận»; cần sửa thì bấm «Sửa một mục»."]
-        return Reply(
-            "\n".join(lines),
-            buttons=[
-                [_b("✅ Xác nhận, lưu hồ sơ", "confirm")],
-                [_b("✏️ Sửa một mục", "edit")],
-                [_b(BACK, "back")],
-            ],
-        )
+        if not lines:
+            lines = [f"ℹ️ {CAVEAT_LINE}"]
+        rows = [r for r in self._summary_buttons(a) if r[0].payload != "intake:notes"]
+        rows[-1] = [_b(TO_SUMMARY, "summary")]
+        return Reply("\n".join(lines).strip(), buttons=rows)
 
     def _edit_menu(self) -> Reply:
         buttons = [_b(f"{i}. {s.label}", "edit", s.id) for i, s in enumerate(S.STEPS, 1)]
@@ -570,7 +708,7 @@ class IntakeFeature(Feature):
             draft, "draft", actor=self._actor(ctx), note="Chủ cơ sở xác nhận hồ sơ qua chat"
         )
         ctx.finish()
-        centre = self.services.settings.centre_name
+        centre = addressee(self.services.settings.centre_name, str(a.get("province_full") or ""))
         text = (
             f"✅ Đã lưu hồ sơ #{draft.id} (bản nháp).\n"
             "Mình gửi kèm đơn đề nghị đã điền sẵn: bạn in ra, kiểm tra, ký tên rồi nộp cho "

@@ -12,7 +12,7 @@ from typing import Any
 
 from knowledge import places
 from knowledge.places import fold
-from knowledge.support import catalogue, format_vnd
+from knowledge.support import catalogue
 
 
 @dataclass(frozen=True)
@@ -250,6 +250,31 @@ def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
     return catalogue().estimate(support, answers.get("cost"), centre_name)
 
 
+def money_words(amount: int) -> str:
+    """An amount for running text: "350 triệu đồng", "1,2 tỷ đồng"; exact digits otherwise.
+
+    Shortened only when nothing is lost (at most three decimals of the unit), so that
+    1.234.567.890 đồng is never shown as "1,235 tỷ".
+    """
+    for unit, word in ((1_000_000_000, "tỷ"), (1_000_000, "triệu")):
+        if amount >= unit and amount % (unit // 1000) == 0:
+            short = f"{amount / unit:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+            return f"{short} {word} đồng"
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def estimate_line(answers: dict[str, Any], centre_name: str) -> str | None:
+    """The estimate as one line for the chat ("Mức hỗ trợ tối đa ước tính: …"), or None."""
+    est = estimate_for(answers, centre_name)
+    if est is None:
+        return None
+    if est.amount is None:
+        return str(est.text)
+    st = est.support_type
+    note = f" {st.note}" if st.note else ""
+    return f"Mức hỗ trợ tối đa ước tính: {money_words(est.amount)}.{note} Nguồn: {st.source}."
+
+
 def display(answers: dict[str, Any], step_id: str) -> str:
     """An answer as the summary shows it; "—" when not given."""
     value = answers.get(step_id)
@@ -269,7 +294,7 @@ def display(answers: dict[str, Any], step_id: str) -> str:
             return "(chưa có)"
         return str(value or "—")
     if step_id in ("cost", "counterpart"):
-        return format_vnd(int(value)) if isinstance(value, int) else "—"
+        return money_words(value) if isinstance(value, int) else "—"
     if step_id == "workers":
         return f"{value} người" if isinstance(value, int) else "—"
     return str(value) if value not in (None, "") else "—"

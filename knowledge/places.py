@@ -24,7 +24,10 @@ __all__ = [
     "Commune",
     "Province",
     "commune_by_code",
+    "example_commune",
+    "find_commune_anywhere",
     "fold",
+    "in_sentence",
     "location_test",
     "match_commune",
     "match_province",
@@ -214,6 +217,9 @@ def all_provinces() -> list[Province]:
     return list(_provinces().values())
 
 
+_PROVINCE_CUTOFF = 85
+
+
 def match_province(text: str, limit: int = 3) -> list[Match]:
     """Best candidates, best first; one candidate with score 100 is an exact match."""
     folded, _ = _strip_prefix(fold(text), _PROVINCE_PREFIXES)
@@ -231,7 +237,9 @@ def match_province(text: str, limit: int = 3) -> list[Match]:
         # similarity of the whole text (short names: partial scores would match anything).
         contained = len(key) > 3 and f" {key} " in padded
         score = 95.0 if contained else fuzz.ratio(folded, key)
-        if score >= 70 and (code not in best or score > best[code].score):
+        # Short names differ by few letters ("phu vang" / "hau giang" score 71, "dien ban" /
+        # "dien bien" 82): only a typo or two is tolerated, i.e. a high cut-off.
+        if score >= _PROVINCE_CUTOFF and (code not in best or score > best[code].score):
             best[code] = _province_match(code, float(score), old)
     return sorted(best.values(), key=lambda m: -m.score)[:limit]
 
@@ -271,6 +279,57 @@ def match_commune(province_code: int, text: str, limit: int = 3) -> list[Match]:
     return matches[:limit]
 
 
+@lru_cache(maxsize=1)
+def _all_commune_keys() -> tuple[list[str], list[Commune]]:
+    keys, communes = [], []
+    for c in _communes().values():
+        bare, _ = _strip_prefix(fold(c.name), _COMMUNE_PREFIXES)
+        keys.append(bare)
+        communes.append(c)
+    return keys, communes
+
+
+def find_commune_anywhere(text: str, limit: int = 3) -> list[Commune]:
+    """Communes of any province named like ``text`` (a commune typed at the province step).
+
+    Exact names first (the unit type typed, if any, first among them), else near-exact
+    spellings only (one typo): a wrong guess across 3,321 names would mislead more than help.
+    """
+    folded, prefix = _strip_prefix(fold(text), _COMMUNE_PREFIXES)
+    if len(folded) < 3:
+        return []
+    wanted_kind = {"xa": "xã", "x": "xã", "phuong": "phường", "p": "phường"}.get(prefix or "")
+    if prefix == "dac khu":
+        wanted_kind = "đặc khu"
+    keys, communes = _all_commune_keys()
+    exact = [c for key, c in zip(keys, communes, strict=True) if key == folded]
+    if exact:
+        exact.sort(key=lambda c: (c.kind != wanted_kind, c.code))
+        return exact[:limit]
+    scored = process.extract(folded, keys, scorer=fuzz.ratio, limit=limit, score_cutoff=90)
+    return [communes[index] for _key, _score, index in scored]
+
+
+def example_commune(province_code: int) -> str:
+    """A commune of the province, as an example in running text ("xã Nghĩa Hành")."""
+    own = sorted(
+        (c for c in _communes().values() if c.province_code == province_code),
+        key=lambda c: (c.kind != "xã", c.code),
+    )
+    return in_sentence(own[0].name) if own else "xã Hòa Vang"
+
+
+_UNIT_WORDS = ("Thành phố ", "Tỉnh ", "Xã ", "Phường ", "Đặc khu ", "Thị trấn ")
+
+
+def in_sentence(name: str) -> str:
+    """A unit's name inside a sentence: the unit word in lower case ("thành phố Huế")."""
+    for word in _UNIT_WORDS:
+        if name.startswith(word):
+            return word.lower() + name[len(word) :]
+    return name
+
+
 @dataclass(frozen=True)
 class LocationCheck:
     ok: bool  # within the test as read; False means "staff must verify", not "refused"
@@ -289,12 +348,12 @@ def location_test(province_code: int, commune_code: int) -> LocationCheck:
     if province.kind == PROVINCE or commune.kind in ("xã", "đặc khu"):
         return LocationCheck(
             True,
-            f"{commune.name} thuộc {province.full_name}: đúng địa bàn theo "
+            f"{commune.name} thuộc {in_sentence(province.full_name)}: đúng địa bàn theo "
             "Nghị định 235/2025/NĐ-CP.",
         )
     return LocationCheck(
         False,
         f"{commune.name} là phường của thành phố trực thuộc trung ương. Nghị định "
         "235/2025/NĐ-CP nêu xã, đặc khu của thành phố trực thuộc trung ương (và làng nghề "
-        "được công nhận); phường chưa thấy nêu — cán bộ Trung tâm sẽ kiểm tra giúp bạn.",
+        "được công nhận); chưa nêu phường — cán bộ Trung tâm sẽ kiểm tra giúp bạn.",
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from docx import Document
 
-from bot.documents import build_request_docx, filename_for
+from bot.documents import addressee, build_request_docx, filename_for, name_case
 
 DATA = {
     "id": 7,
@@ -74,3 +74,38 @@ def test_missing_amounts_leave_blanks_to_fill():
     text = _text(build_request_docx(data, centre_name="Trung tâm"))
     assert "Theo mức Trung tâm xác định" in text
     assert "……" in text
+
+
+def test_generic_centre_name_is_completed_with_the_province():
+    text = _text(build_request_docx(DATA, centre_name="Trung tâm Khuyến công tỉnh"))
+    assert "Kính gửi: Trung tâm Khuyến công tỉnh Quảng Ngãi" in text
+    data = {**DATA, "province": "Thành phố Đà Nẵng"}
+    text = _text(build_request_docx(data, centre_name="Trung tâm Khuyến công tỉnh"))
+    assert "Kính gửi: Trung tâm Khuyến công thành phố Đà Nẵng" in text
+    assert addressee("Trung tâm Khuyến công tỉnh", "Tỉnh Quảng Ngãi") == (
+        "Trung tâm Khuyến công tỉnh Quảng Ngãi"
+    )
+    assert addressee("Trung tâm KC Huế", "Thành phố Huế") == "Trung tâm KC Huế"
+
+
+def test_legal_basis_dossier_list_and_content_once():
+    text = _text(build_request_docx(DATA, centre_name="Trung tâm Khuyến công tỉnh Quảng Ngãi"))
+    basis = text.index("Căn cứ Nghị định số 45/2012/NĐ-CP ngày 21/5/2012 của Chính phủ")
+    assert "Nghị định số 235/2025/NĐ-CP;" in text
+    assert basis < text.index("I. THÔNG TIN CƠ SỞ")
+    assert "Nội dung:" not in text and text.count("Máy móc, thiết bị tiên tiến") == 1
+    tail = text[text.index("Hồ sơ kèm theo") :]
+    for item in [
+        "Bản sao giấy chứng nhận đăng ký kinh doanh",
+        "Thuyết minh đề án/phương án",
+        "Báo giá máy móc, thiết bị (nếu có)",
+        "theo hướng dẫn của Trung tâm",
+    ]:
+        assert item in tail, item
+
+
+def test_names_without_diacritics_are_capitalised():
+    data = {**DATA, "owner_name": "nguyen van hung", "facility_name": "co so moc CNC"}
+    text = _text(build_request_docx(data, centre_name="Trung tâm"))
+    assert "Nguyen Van Hung" in text and "Co So Moc CNC" in text
+    assert name_case("cơ sở mộc Minh Phát") == "cơ sở mộc Minh Phát"  # typed with care

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from db.models.drafts import Draft
 from db.repos.drafts import DraftRepo
+from knowledge import places
 from tests.auxil.app import ChatUser, make_settings
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -68,9 +69,9 @@ async def test_whole_intake_without_diacritics_with_mistakes(app):
     await user.send("che bien go")
     assert "Bước 4/15" in user.text
     await user.send("quang nam")  # old province name
-    assert "Quảng Nam nay thuộc Thành phố Đà Nẵng" in user.text
+    assert "Quảng Nam nay thuộc thành phố Đà Nẵng" in user.text
     await user.tap("Đà Nẵng")
-    assert "Bước 5/15" in user.text and "Thành phố Đà Nẵng" in user.text
+    assert "Bước 5/15" in user.text and "của thành phố Đà Nẵng?" in user.text
     await user.send("duy xuyenn")  # typo
     assert "Xã Duy Xuyên" in user.labels[0]
     await user.tap("Duy Xuyên")
@@ -90,9 +91,10 @@ async def test_whole_intake_without_diacritics_with_mistakes(app):
     await user.send("350")  # no unit
     assert "triệu hay tỷ" in user.text and "Bước 13/15" in user.text
     await user.send("1,2 ty")
-    assert "300.000.000 đồng" in user.text  # the line cap: 50% of 1,2 tỷ > 300 triệu
+    # the line cap: 50% of 1,2 tỷ > 300 triệu
+    assert "Mức hỗ trợ tối đa ước tính: 300 triệu đồng." in user.text
     await user.send("2 ty")  # more than the cost
-    assert "không lớn hơn tổng chi phí" in user.text
+    assert "Vốn đối ứng không được lớn hơn tổng chi phí (1,2 tỷ đồng)." in user.text
     await user.send("600.000.000 đ")
     await user.send("tang nang suat 30%, them 5 lao dong")
     summary = user.text
@@ -104,14 +106,22 @@ async def test_whole_intake_without_diacritics_with_mistakes(app):
         "Xã Duy Xuyên",
         "0123456789-001",
         "0912345678",
-        "1.200.000.000 đồng",
-        "600.000.000 đồng",
-        "Ước tính tối đa khoảng 300.000.000 đồng",
+        "1,2 tỷ đồng",
+        "600 triệu đồng",
+        "Mức hỗ trợ tối đa ước tính: 300 triệu đồng",
         "Thông tư 28/2018/TT-BTC",
-        "quy định hiện hành của tỉnh",
-        "cán bộ kiểm tra có thuộc danh mục",  # typed sector is flagged
+        "Số tiền chỉ là ước tính; Trung tâm và quy định hiện hành của tỉnh quyết định.",
     ]:
         assert expected in summary, expected
+    assert "đồng (" not in summary  # no nested brackets around amounts
+    # The longer caveats and what staff will check are one tap away, not in the summary.
+    assert "cán bộ kiểm tra" not in summary and "64/2024" not in summary
+    await user.tap("Lưu ý về ước tính")
+    assert "64/2024/TT-BTC" in user.text
+    assert "cán bộ kiểm tra có thuộc danh mục" in user.text  # typed sector is flagged
+    assert "✅ Xác nhận, lưu hồ sơ" in user.labels and "⬅️ Về bản tóm tắt" in user.labels
+    await user.tap("Về bản tóm tắt")
+    assert "Xem lại hồ sơ" in user.text
     replies = await user.tap("Xác nhận")
     assert "Đã lưu hồ sơ #" in user.text
     [doc_reply] = [r for r in replies if r.document is not None]
@@ -123,7 +133,7 @@ async def test_whole_intake_without_diacritics_with_mistakes(app):
         "Độc lập - Tự do - Hạnh phúc",
         "ĐƠN ĐỀ NGHỊ HỖ TRỢ KINH PHÍ KHUYẾN CÔNG",
         "Kính gửi: Trung tâm Khuyến công tỉnh Thử Nghiệm",
-        "Xuong moc Minh Phat",
+        "Xuong Moc Minh Phat",  # typed without diacritics: each word capitalised
         "Tran Thi Binh",
         "0912345678",
         "Xã Duy Xuyên, Thành phố Đà Nẵng",
@@ -257,7 +267,8 @@ async def test_back_and_edit_from_summary(app):
     user = ChatUser(app)
     await user.send("/start")
     await user.tap("Tạo hồ sơ")
-    await user.tap("Quay lại")
+    assert "⬅️ Quay lại" not in user.labels  # nothing to go back to: leave instead
+    await user.send("quay lai")
     assert "câu đầu tiên" in user.text and "Bước 1/15" in user.text
     await user.tap("Máy móc")
     await user.tap("Hợp tác xã")
@@ -284,7 +295,7 @@ async def test_back_and_edit_from_summary(app):
     assert "Bước 14/15" in user2.text
     await user2.send("50 trieu")
     assert "Xem lại hồ sơ" in user2.text
-    assert "100.000.000 đồng" in user2.text and "50.000.000 đồng" in user2.text
+    assert "100 triệu đồng" in user2.text and "50 triệu đồng" in user2.text
     await user2.tap("Sửa một mục")
     await user2.tap("Tỉnh/thành phố")
     await user2.send("ha noi")
@@ -443,3 +454,142 @@ async def test_two_users_interleaved_never_mix(app):
     [saved] = await drafts_of(app, "503")
     await an.send(payload=f"intake:doc:{saved.id}")
     assert "không tìm thấy" in an.text and an.last[0].document is None
+
+
+async def _to_province_step(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Tạo hồ sơ")
+    await user.tap("Máy móc")
+    await user.tap("Hộ kinh doanh")
+    await user.tap("Thủ công mỹ nghệ")
+    assert "Bước 4/15" in user.text
+
+
+async def test_a_commune_typed_at_the_province_step_is_offered_with_its_province(app):
+    user = ChatUser(app)
+    await _to_province_step(user)
+    await user.send("phu vang")  # was read as "Hậu Giang nay thuộc Thành phố Cần Thơ"
+    assert "Cần Thơ" not in user.text and "Hậu Giang" not in user.text
+    assert "Có phải xã Phú Vang, thành phố Huế?" in user.text
+    await user.tap("Phú Vang")
+    assert "Bước 6/15" in user.text  # province and commune answered at once
+    [draft] = await drafts_of(app)
+    assert draft.province == "Thành phố Huế" and draft.commune == "Xã Phú Vang"
+    await user.send("quay lai")
+    await user.send("quay lai")
+    assert "Bước 4/15" in user.text and "Hiện tại: Thành phố Huế" in user.text
+    await user.send("dien ban")  # not "Điện Biên"
+    assert "Có phải phường Điện Bàn, thành phố Đà Nẵng?" in user.text
+    await user.tap("Nhập lại")
+    await user.send("khong co tinh nay")
+    assert "không tìm thấy" in user.text and "ví dụ: Quảng Ngãi" in user.text
+    assert "Bước 4/15" in user.text
+
+
+async def test_the_commune_example_comes_from_the_chosen_province(app):
+    user = ChatUser(app)
+    await _to_province_step(user)
+    await user.send("quang ngai")
+    await user.tap("Quảng Ngãi")
+    example = places.example_commune(51)
+    assert places.commune_by_code(places.match_commune(51, example)[0].code).province_code == 51
+    assert f"Ví dụ: {example}" in user.text and "Hòa Vang" not in user.text
+    await user.send("zzzz qqqq")
+    assert f"ví dụ: {example}." in user.text and "Hòa Vang" not in user.text
+
+
+async def test_typed_keep_skip_and_back_on_a_channel_without_buttons(app):
+    user = ChatUser(app, chat_id="7007", channel="terminal")
+    await fill_until_summary(user)
+    await user.tap("Sửa một mục")
+    await user.tap("Số lao động")
+    assert "Bước 11/15" in user.text and "✔️ Giữ nguyên" in user.labels
+    await user.send("giu nguyen")  # "1" would be the answer here: the words keep it
+    assert "Xem lại hồ sơ" in user.text and "12 người" in user.text
+    for step_label, typed in [("Chi phí dự kiến", "GIỮ NGUYÊN"), ("Vốn đối ứng", "Giữ nguyên")]:
+        await user.tap("Sửa một mục")
+        await user.tap(step_label)
+        await user.send(typed)
+        assert "Xem lại hồ sơ" in user.text, step_label
+    assert "350 triệu đồng" in user.text and "200 triệu đồng" in user.text
+    await user.tap("Sửa một mục")
+    await user.tap("Số lao động")
+    await user.send("1")  # at a numeric step a typed number is the answer
+    assert "1 người" in user.text
+    await user.tap("Sửa một mục")
+    await user.tap("Số đăng ký")
+    await user.send("Bỏ qua")
+    assert "(chưa có)" in user.text
+    await user.tap("Sửa một mục")
+    await user.tap("Tỉnh/thành phố")
+    await user.send("giu nguyen")  # not matched to a province
+    assert "Xem lại hồ sơ" in user.text and "Quảng Ngãi" in user.text
+
+
+async def test_phone_step_without_telegram_mentions_no_share_button(app):
+    user = ChatUser(app, chat_id="7008", channel="zalo")
+    await fill_until_summary(user)
+    await user.tap("Sửa một mục")
+    await user.tap("Điện thoại")
+    assert "Bước 9/15" in user.text
+    assert "Chia sẻ" not in user.text and "Hoặc gõ" not in user.text
+    assert not any(r.request_phone for r in user.last)
+    tg = ChatUser(app, chat_id="7009")
+    await fill_until_summary(tg)
+    await tg.tap("Sửa một mục")
+    await tg.tap("Điện thoại")
+    assert "Chia sẻ số điện thoại" in tg.text and tg.text.count("gõ số") == 1
+
+
+async def test_exit_on_the_first_step_keeps_the_draft(app):
+    user = ChatUser(app)
+    await user.send("/start")
+    await user.tap("Tạo hồ sơ")
+    assert "✖️ Thoát" in user.labels and "⬅️ Quay lại" not in user.labels
+    await user.tap("Máy móc")
+    await user.send("quay lai")
+    await user.tap("Thoát")
+    assert "Đã dừng" in user.text and "vẫn được lưu" in user.text
+    await user.send("ho kinh doanh")  # not an answer any more
+    [draft] = await drafts_of(app)
+    assert draft.status == "in_progress" and draft.answers == {"support": "machinery"}
+
+
+async def test_names_without_diacritics_get_one_tip_and_capitals_in_the_document(app):
+    user = ChatUser(app)
+    await _to_province_step(user)
+    await user.send("quang ngai")
+    await user.tap("Quảng Ngãi")
+    await user.send("xa nghia hanh")
+    await user.tap("Nghĩa Hành")
+    await user.send("co so may tre minh phat")
+    assert "Mẹo: gõ có dấu để đơn in ra đúng tên" in user.text and "Bước 7/15" in user.text
+    await user.send("bo qua")
+    await user.send("x" * 101)
+    assert "Họ tên chủ cơ sở dài quá" in user.text
+    await user.send("nguyen van hung")
+    assert "Mẹo" not in user.text and "Bước 9/15" in user.text  # once only
+    for text in ["0912345678", "ban ghe", "12", "mua may", "350 trieu", "200 trieu", "tot"]:
+        await user.send(text)
+    replies = await user.tap("Xác nhận")
+    [doc] = [r.document for r in replies if r.document is not None]
+    text = docx_text(doc.content)
+    assert "Nguyen Van Hung" in text and "Co So May Tre Minh Phat" in text
+
+
+async def test_my_drafts_show_the_staff_note_of_the_latest_change(app):
+    user = ChatUser(app)
+    await fill_until_summary(user)
+    await user.tap("Xác nhận")
+    [draft] = await drafts_of(app)
+    await user.send("/hoso")
+    assert "Ghi chú của cán bộ" not in user.text  # the owner's own confirmation note
+    async with app.sessions() as session, session.begin():
+        repo = DraftRepo(session)
+        row = await repo.get(draft.id)
+        await repo.set_status(
+            row, "needs_changes", actor="staff:lan", note="Bổ sung báo giá máy chà nhám."
+        )
+    await user.send("/hoso")
+    assert "Cần bổ sung, chỉnh sửa" in user.text
+    assert "Ghi chú của cán bộ: Bổ sung báo giá máy chà nhám." in user.text

@@ -70,3 +70,30 @@ def test_location_test_reads_the_unit_type():
     assert not check.ok and "cán bộ" in check.note
     ward_of_province = places.match_commune(51, "phuong cam thanh")[0]
     assert places.location_test(51, ward_of_province.code).ok
+
+
+@pytest.mark.parametrize("typed", ["phu vang", "hoa vang", "dien ban", "an nhon", "giu nguyen"])
+def test_commune_names_do_not_pass_for_provinces(typed):
+    assert places.match_province(typed) == []
+
+
+def test_a_commune_is_found_across_provinces():
+    [phu_vang] = places.find_commune_anywhere("phu vang")
+    assert (phu_vang.name, places.province_by_code(phu_vang.province_code).name) == (
+        "Xã Phú Vang",
+        "Thành phố Huế",
+    )
+    assert places.find_commune_anywhere("xa tan phu")[0].name == "Xã Tân Phú"
+    assert places.find_commune_anywhere("khong co tinh nay") == []
+    assert places.find_commune_anywhere("zz") == []
+
+
+def test_example_commune_and_unit_words_in_sentences():
+    example = places.example_commune(51)
+    assert example.startswith("xã ")
+    assert places.match_commune(51, example)[0].name == "X" + example[1:]
+    assert places.in_sentence("Thành phố Đà Nẵng") == "thành phố Đà Nẵng"
+    assert places.in_sentence("Phường Điện Bàn") == "phường Điện Bàn"
+    assert places.in_sentence("Quảng Ngãi") == "Quảng Ngãi"
+    hoi_an = places.match_commune(48, "phuong hoi an")[0].code
+    assert "chưa nêu phường" in places.location_test(48, hoi_an).note
