@@ -58,7 +58,7 @@ PLACEHOLDERS: tuple[str, ...] = (
 PLACEHOLDER_FALLBACKS: dict[str, str] = {
     "centre_name": "Trung tâm Khuyến công tỉnh",
 }
-MISSING_VALUE = "(chưa cập nhật)"
+MISSING_VALUE = "chưa cập nhật"
 
 MAX_ANSWER = 900
 MAX_TITLE = 40
