@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.types import Button, Incoming, Reply
 from db.models.base import utcnow
-from db.repos.core import ChatStore, UpdateLog
+from db.repos.core import ChatStore, SeenUser, UpdateLog
 from handlers.base import Context, DialogueState, Router, Services
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ NUMBERED_CHANNELS = frozenset({"terminal", "zalo"})
 MAX_TEXT = 4000
 
 KEEP_UPDATE_IDS = timedelta(days=7)
+# How stale a user's last-seen time and name may get (and how long "blocked the bot" may
+# outlive a new message from another process's point of view).
+USER_REFRESH = timedelta(minutes=5)
+USER_CACHE_SIZE = 10_000
 PRUNE_EVERY = timedelta(hours=1)
 
 ERROR_TEXT = (
@@ -91,6 +96,8 @@ class Engine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_prune: datetime | None = None
+        # (channel, chat id) -> the user and when their row was last written.
+        self._seen: OrderedDict[tuple[str, str], tuple[SeenUser, datetime]] = OrderedDict()
 
     @property
     def now(self) -> Callable[[], datetime]:
@@ -125,27 +132,18 @@ class Engine:
                 ):
                     log.info("update %s/%s already handled", incoming.channel, incoming.update_id)
                     return []
-                user = await store.user_seen(
-                    incoming.channel,
-                    incoming.chat_id,
-                    incoming.user_id,
-                    incoming.display_name,
-                    incoming.language,
-                    now=_aware(incoming.time),
-                )
+                user = await self._user(store, incoming)
                 conv = await store.lock_conversation(incoming.channel, incoming.chat_id)
                 # A deep copy: handlers may change nested values in place.
                 state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
                 if not self._step_wants_number(state):
                     incoming = _resolve_number(incoming, conv.last_buttons)
                 # The handler's ORM session joins this transaction: one commit for all.
-                session = AsyncSession(bind=conn, expire_on_commit=False)
+                ctx = Context(incoming, state, user, conn, self.services, self.router)
                 try:
-                    ctx = Context(incoming, state, user, session, self.services, self.router)
                     replies = await self._route(ctx)
-                    await session.flush()
                 finally:
-                    await session.close()
+                    await ctx.close_session()
                 # Numbers typed later refer to the buttons of this last answer only.
                 buttons = _buttons_to_json(replies)
                 if (state.dialogue, state.step, state.data, buttons) != (
@@ -167,6 +165,32 @@ class Engine:
             log.exception("handling %s/%s failed", incoming.channel, incoming.chat_id)
             await self._record_failed_update(incoming)
             return [Reply(ERROR_TEXT)]
+
+    async def _user(self, store: ChatStore, incoming: Incoming) -> SeenUser:
+        """Who is writing. The users row (last seen, name) is refreshed at most every few
+        minutes per chat: writing it on every message would cost a statement each time."""
+        key = (incoming.channel, incoming.chat_id)
+        now = _aware(incoming.time)
+        cached = self._seen.get(key)
+        if cached is not None:
+            user, written = cached
+            fresh = now - written < USER_REFRESH
+            if fresh and incoming.display_name in (None, user.display_name):
+                self._seen.move_to_end(key)
+                return user
+        user = await store.user_seen(
+            incoming.channel,
+            incoming.chat_id,
+            incoming.user_id,
+            incoming.display_name,
+            incoming.language,
+            now=now,
+        )
+        self._seen[key] = (user, now)
+        self._seen.move_to_end(key)
+        if len(self._seen) > USER_CACHE_SIZE:
+            self._seen.popitem(last=False)
+        return user
 
     def _step_wants_number(self, state: DialogueState) -> bool:
         """A step that asks for a number (workers, cost) takes "5" as the answer."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.settings import Settings
 from bot.types import Button, Incoming, Reply
@@ -60,9 +60,27 @@ class Context:
     incoming: Incoming
     state: DialogueState
     user: SeenUser
-    session: AsyncSession
+    # The message's database connection, inside its transaction.
+    connection: AsyncConnection
     services: Services
     router: Router
+    _session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        """An ORM session joined to the message's transaction, made on first use (most
+        messages, like a menu tap, need none)."""
+        if self._session is None:
+            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    async def close_session(self) -> None:
+        """Write what the handler changed through the session, and release it."""
+        if self._session is not None:
+            try:
+                await self._session.flush()
+            finally:
+                await self._session.close()
 
     @property
     def text(self) -> str:
