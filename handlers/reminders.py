@@ -192,7 +192,9 @@ class RemindersFeature(Feature):
             }
         else:
             data = {"kinds": list(EVENT_KINDS), "province": None, "sectors": []}
-            data["suggest"] = await latest_draft_province(ctx.session, ctx.user)
+            # The intake stores the official name ("Thành phố Đà Nẵng"): map it to ours.
+            drafted = await latest_draft_province(ctx.session, ctx.user)
+            data["suggest"] = find_province(drafted) if drafted else None
         ctx.start(NAME, "kinds", data)
         return [self._kinds_prompt(ctx)]
 

@@ -108,3 +108,19 @@ async def test_stale_step_button_is_handled(app):
     user = ChatUser(app, chat_id="1003")
     await user.send(payload="reminders:kinds_ok")
     assert user.last and user.text
+
+
+async def test_province_of_the_users_draft_is_offered_first(app):
+    from db.repos.drafts import DraftRepo
+
+    user = ChatUser(app)
+    await user.send("/start")
+    async with app.sessions() as session, session.begin():
+        owner = await UserRepo(session).get("telegram", user.chat_id)
+        repo = DraftRepo(session)
+        draft = await repo.start(owner.id, "telegram", user.chat_id)
+        repo.update(draft, {}, {"province": "Thành phố Đà Nẵng"})
+    await user.tap("Nhắc lịch")
+    await user.tap("Bật nhắc lịch")
+    await user.tap("Tiếp")
+    assert "📍 Đà Nẵng" in user.labels

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -212,33 +211,12 @@ class SubscriptionRepo:
 
 
 async def latest_draft_province(session: AsyncSession, user: SeenUser) -> str | None:
-    """The province of the user's latest draft application, if drafts exist at all."""
-    try:
-        import importlib
+    """The province of the user's latest draft application, as the intake stored it."""
+    from db.models.drafts import Draft
 
-        module = importlib.import_module("db.models.drafts")
-    except ModuleNotFoundError:
-        return None
-    model: Any = None
-    for value in vars(module).values():
-        if isinstance(value, type) and getattr(value, "__tablename__", None) == "drafts":
-            model = value
-            break
-    if model is None or not hasattr(model, "province"):
-        return None
-    if hasattr(model, "user_id"):
-        condition = [model.user_id == user.id]
-    elif hasattr(model, "channel") and hasattr(model, "chat_id"):
-        condition = [model.channel == user.channel, model.chat_id == user.chat_id]
-    else:
-        return None
-    order = model.id.desc() if hasattr(model, "id") else None
-    try:
-        async with session.begin_nested():
-            query = select(model.province).where(*condition, model.province.is_not(None))
-            if order is not None:
-                query = query.order_by(order)
-            value = await session.scalar(query.limit(1))
-    except Exception:  # a schema we don't know: no default, no harm
-        return None
-    return str(value) if value else None
+    return await session.scalar(
+        select(Draft.province)
+        .where(Draft.user_id == user.id, Draft.province.is_not(None))
+        .order_by(Draft.id.desc())
+        .limit(1)
+    )
