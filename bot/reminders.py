@@ -218,7 +218,7 @@ def due_offset(event: Event, now: datetime, cfg: ReminderConfig) -> tuple[int, d
 
 # --- texts ------------------------------------------------------------------------------
 
-WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
 
 
 def format_when(event: Event) -> str:

@@ -30,8 +30,7 @@ LIST_LIMIT = 8
 
 INTRO = (
     "📅 Nhắc lịch & hội chợ\n"
-    "Mình nhắn bạn trước hạn nộp hồ sơ, hội chợ, lớp tập huấn… ({when}), "
-    "lúc 8 giờ sáng, không nhắn ban đêm."
+    "Mình nhắc bạn hạn nộp hồ sơ, hội chợ, lớp tập huấn… lúc {hour} giờ sáng: {when}."
 )
 ASK_KINDS = "1/3. Bạn muốn được nhắc loại nào? Bấm để bật/tắt, xong bấm «✅ Tiếp»."
 ASK_PROVINCE = (
@@ -53,10 +52,11 @@ def _home() -> Button:
 
 
 def _when_text(cfg: ReminderConfig) -> str:
+    """E.g. "trước 7 ngày và 1 ngày; và sáng ngày khai mạc hội chợ"."""
     days = [f"{d} ngày" for d in cfg.offsets_days]
     text = "trước " + " và ".join(days) if days else ""
     if cfg.opening_day_kinds:
-        text += (", " if text else "") + "sáng ngày khai mạc hội chợ"
+        text += ("; và " if text else "") + "sáng ngày khai mạc hội chợ"
     return text
 
 
@@ -151,7 +151,8 @@ class RemindersFeature(Feature):
 
     async def _overview(self, ctx: Context) -> Reply:
         sub = await SubscriptionRepo(ctx.session).get(ctx.user.id)
-        intro = INTRO.format(when=_when_text(self.config(ctx)))
+        cfg = self.config(ctx)
+        intro = INTRO.format(hour=cfg.send_hour, when=_when_text(cfg))
         if sub is not None and sub.active:
             text = f"{intro}\n\n🔔 Bạn đang bật nhắc lịch:\n{self._summary(sub)}"
             rows = [
@@ -248,7 +249,8 @@ class RemindersFeature(Feature):
         ctx.finish()
         text = (
             f"✅ Đã bật nhắc lịch.\n{self._summary(sub)}\n"
-            f"Mình sẽ nhắn {_when_text(self.config(ctx))}, lúc 8 giờ sáng. "
+            f"Mình sẽ nhắn lúc {self.config(ctx).send_hour} giờ sáng: "
+            f"{_when_text(self.config(ctx))}. "
             "Tắt bất cứ lúc nào: /stop_reminders."
         )
         return [Reply(text, buttons=[[button("📋 Sự kiện sắp tới", NAME, "list")], [_home()]])]
