@@ -108,6 +108,9 @@ async def _cmd_chat(args: argparse.Namespace, settings: Any) -> int:
     from bot.app import build_app
     from bot.transports.terminal import chat
 
+    # The terminal is the chat window: only warnings and errors may interrupt it.
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.WARNING))
     app = await build_app(settings)
     try:
         await chat(app.engine, chat_id=args.chat_id)
