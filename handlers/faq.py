@@ -43,6 +43,18 @@ TOO_VAGUE = (
 # A question of this many words or fewer is answered only when the match is near certain.
 SHORT_QUESTION = 2
 SURE_FOR_SHORT = 0.95
+# Browsing: topics in a few groups, so that no screen shows more than a handful of buttons.
+TOPIC_GROUPS: list[tuple[str, tuple[str, ...]]] = [
+    ("📘 Chính sách chung", ("overview", "legal-basis", "eligibility", "funding")),
+    (
+        "🛠️ Nội dung hỗ trợ",
+        ("machinery", "demo-model", "training", "management", "cleaner-production", "digital"),
+    ),
+    ("🤝 Tư vấn, liên kết, thông tin", ("consulting", "linkage", "information")),
+    ("🏆 Sản phẩm và thị trường", ("typical-products", "trade-fairs", "showroom", "ocop")),
+    ("📝 Hồ sơ, thủ tục", ("application", "acceptance")),
+    ("☎️ Liên hệ, cộng tác viên", ("contact", "collaborators")),
+]
 # Questions kept for staff are cut here: enough to understand, small to store.
 MAX_STORED = 1000
 
@@ -84,6 +96,8 @@ class FaqFeature(Feature):
             return [self._not_ready(ctx)]
         if action == "open":
             return [self._browse()]
+        if action == "g":
+            return [self._group(arg)]
         if action == "t":
             return [self._topic(kb, arg)]
         if action == "e":
@@ -94,11 +108,18 @@ class FaqFeature(Feature):
         return await ctx.router.stale_button(ctx)
 
     def _browse(self) -> Reply:
-        topics = _label_of_topics()
-        buttons = [button(label, NAME, "t", topic) for topic, label in topics.items()]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = [[button(label, NAME, "g", str(i))] for i, (label, _) in enumerate(TOPIC_GROUPS)]
         rows.append([button("🏠 Menu", "menu", "home")])
         return Reply(BROWSE, buttons=rows)
+
+    def _group(self, index: str) -> Reply:
+        if not index.isdigit() or int(index) >= len(TOPIC_GROUPS):
+            return self._browse()
+        label, topics = TOPIC_GROUPS[int(index)]
+        names = _label_of_topics()
+        rows = [[button(names[t], NAME, "t", t)] for t in topics if t in names]
+        rows.append([button("⬅️ Nhóm khác", NAME, "open"), button("🏠 Menu", "menu", "home")])
+        return Reply(f"{label}: bạn chọn chủ đề.", buttons=rows)
 
     def _topic(self, kb: KnowledgeBase, topic: str) -> Reply:
         entries = kb.entries_by_topic(topic)

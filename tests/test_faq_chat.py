@@ -52,6 +52,8 @@ async def test_browse_topics_and_read_an_entry(app):
     await user.send("/start")
     await user.tap("Hỏi đáp")
     assert "chủ đề" in user.text
+    assert len(user.labels) <= 8  # a phone screen, not a wall of buttons
+    await user.tap("Nội dung hỗ trợ")
     await user.tap("Máy móc")
     assert len(user.labels) >= 3
     await user.send(
@@ -106,3 +108,11 @@ async def test_one_or_two_words_ask_what_exactly(app):
     assert await _unanswered(app) == []
     await user.send("khuyen cong")  # a near-certain short question is answered
     assert "Nguồn:" in user.text
+
+
+def test_every_topic_is_in_exactly_one_browse_group():
+    from handlers.faq import TOPIC_GROUPS
+    from knowledge.content import TOPICS
+
+    grouped = [t for _, topics in TOPIC_GROUPS for t in topics]
+    assert sorted(grouped) == sorted(TOPICS)
