@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from bot.app import build_app
 from bot.types import Incoming, Reply
+from db.repos.core import UpdateLog, UserRepo
 from tests.auxil.app import ChatUser, make_settings
 
 
@@ -212,3 +214,24 @@ async def test_sticker_and_blank_get_different_hints(app):
     assert "chỉ đọc được tin nhắn chữ" in user.text
     await user.send("   ")
     assert "Tin nhắn trống" in user.text
+
+
+async def test_values_written_by_the_engine_read_back_through_the_orm(app):
+    """The engine's fast path stores times and JSON exactly as the ORM reads them."""
+    from db.models.core import Conversation, ProcessedUpdate
+
+    user = ChatUser(app, chat_id="rt")
+    await user.send("/start", update_id="rt-1")
+    async with app.sessions() as session:
+        seen = await session.get(ProcessedUpdate, ("telegram", "rt-1"))
+        conv = await session.get(Conversation, ("telegram", "rt"))
+        who = await UserRepo(session).get("telegram", "rt")
+    assert seen is not None and seen.received_at.tzinfo is not None
+    assert abs((datetime.now(UTC) - seen.received_at).total_seconds()) < 60
+    assert conv is not None and conv.last_buttons and conv.last_buttons[0][1] == "menu:faq"
+    assert who is not None and who.display_name == "Nguyễn Văn An"
+    assert who.first_seen.tzinfo is not None and who.role == "owner"
+    # and the ORM's own prune query compares those times correctly
+    async with app.sessions() as session, session.begin():
+        assert await UpdateLog(session).prune(timedelta(days=7)) == 0
+        assert await UpdateLog(session).prune(timedelta(seconds=-60)) >= 1

@@ -55,10 +55,8 @@ class ChatStore:
 
     async def record_update(self, channel: str, update_id: str) -> bool:
         """Record the update; False if it had been recorded before (a redelivery)."""
-        stmt = _hot(self.conn, "record_update", _build_record_update)
         params = {"channel": channel, "update_id": update_id, "received_at": utcnow()}
-        result = await self.conn.execute(stmt, params)
-        return bool(result.rowcount)
+        return bool(await self._rows("record_update", _build_record_update, params))
 
     async def user_seen(
         self,
@@ -70,7 +68,6 @@ class ChatStore:
         now: datetime,
     ) -> SeenUser:
         """Record first contact or refresh the user."""
-        stmt = _hot(self.conn, "user_seen", _build_user_seen)
         params = {
             "channel": channel,
             "chat_id": chat_id,
@@ -79,8 +76,8 @@ class ChatStore:
             "language": language,
             "now": now,
         }
-        row = (await self.conn.execute(stmt, params)).one()
-        return SeenUser(row.id, row.channel, row.chat_id, row.display_name, row.role)
+        (row,) = await self._rows("user_seen", _build_user_seen, params)
+        return SeenUser(*row)
 
     async def lock_conversation(self, channel: str, chat_id: str) -> ConversationRow:
         """The chat's state, created if new, locked until the transaction ends.
@@ -88,10 +85,11 @@ class ChatStore:
         The no-op ON CONFLICT UPDATE takes the row lock on PostgreSQL, which serialises one
         chat's messages across processes (SQLite has a single writer).
         """
-        stmt = _hot(self.conn, "conversation_lock", _build_conversation_lock)
         params = {"channel": channel, "chat_id": chat_id, "now": utcnow()}
-        row = (await self.conn.execute(stmt, params)).one()
-        return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
+        ((dialogue, step, data, last_buttons),) = await self._rows(
+            "conversation_lock", _build_conversation_lock, params
+        )
+        return ConversationRow(dialogue, step, data or {}, last_buttons or [])
 
     async def save_conversation(
         self,
@@ -102,7 +100,6 @@ class ChatStore:
         data: dict[str, Any],
         last_buttons: list[Any],
     ) -> None:
-        stmt = _hot(self.conn, "conversation_save", _build_conversation_save)
         params = {
             "key_channel": channel,
             "key_chat_id": chat_id,
@@ -112,7 +109,55 @@ class ChatStore:
             "last_buttons": last_buttons,
             "now": utcnow(),
         }
-        await self.conn.execute(stmt, params)
+        await self._rows("conversation_save", _build_conversation_save, params)
+
+    async def _rows(
+        self, name: str, build: Callable[[Any], Any], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run a hot statement; its RETURNING rows as tuples.
+
+        On SQLite the statement goes straight to aiosqlite in one call: SQLAlchemy's adapter
+        would make four thread hops of it (cursor, execute, fetch, close), which cost more
+        than SQLite's own work. The connection and its transaction are the same.
+        """
+        stmt = _hot(self.conn, name, build)
+        if self.conn.dialect.name == "sqlite":
+            dialect = self.conn.dialect
+            fast = _hot(self.conn, f"{name}:raw", lambda _d: _SQLiteStatement(stmt, dialect))
+            raw = (await self.conn.get_raw_connection()).driver_connection
+            return await fast.run(raw, params)
+        result = await self.conn.execute(stmt, params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+class _SQLiteStatement:
+    """A hot statement compiled once for SQLite, with its parameter and result conversions
+    taken from the column types (so values are stored exactly as SQLAlchemy stores them)."""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        self.compiled = stmt.compile(dialect=dialect)
+        self.names = list(self.compiled.positiontup or [])
+        self.to_db = [
+            self.compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)
+            for n in self.names
+        ]
+        self.from_db = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in stmt.exported_columns
+        ]
+
+    async def run(self, raw: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        values = self.compiled.construct_params(params)
+        args = tuple(
+            convert(values[n]) if convert else values[n]
+            for n, convert in zip(self.names, self.to_db, strict=True)
+        )
+        rows = await raw.execute_fetchall(self.compiled.string, args)
+        converts = self.from_db
+        return [
+            tuple(conv(v) if conv else v for conv, v in zip(converts, row, strict=True))
+            for row in rows
+        ]
 
 
 class UpdateLog:
@@ -271,6 +316,7 @@ def _build_record_update(dialect: Any) -> Any:
             received_at=bindparam("received_at"),
         )
         .on_conflict_do_nothing()
+        .returning(ProcessedUpdate.update_id)
     )
 
 
