@@ -127,13 +127,13 @@ class Engine:
         try:
             async with self.db.connect() as conn, conn.begin():
                 store = ChatStore(conn)
-                if incoming.update_id is not None and not await store.record_update(
-                    incoming.channel, incoming.update_id
-                ):
+                conv = await store.record_and_lock(
+                    incoming.channel, incoming.chat_id, incoming.update_id
+                )
+                if conv is None:
                     log.info("update %s/%s already handled", incoming.channel, incoming.update_id)
                     return []
                 user = await self._user(store, incoming)
-                conv = await store.lock_conversation(incoming.channel, incoming.chat_id)
                 # A deep copy: handlers may change nested values in place.
                 state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
                 if not self._step_wants_number(state):

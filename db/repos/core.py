@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Boolean, String, bindparam, column, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -57,6 +57,25 @@ class ChatStore:
         """Record the update; False if it had been recorded before (a redelivery)."""
         params = {"channel": channel, "update_id": update_id, "received_at": utcnow()}
         return bool(await self._rows("record_update", _build_record_update, params))
+
+    async def record_and_lock(
+        self, channel: str, chat_id: str, update_id: str | None
+    ) -> ConversationRow | None:
+        """Record the update and lock the chat's state; None for a redelivered update.
+
+        On PostgreSQL both happen in one round trip (data-modifying CTEs).
+        """
+        if update_id is None:
+            return await self.lock_conversation(channel, chat_id)
+        if self.conn.dialect.name != "postgresql":
+            if not await self.record_update(channel, update_id):
+                return None
+            return await self.lock_conversation(channel, chat_id)
+        params = {"channel": channel, "chat_id": chat_id, "update_id": update_id, "now": utcnow()}
+        row = (await self.conn.execute(_PG_RECORD_AND_LOCK, params)).one()
+        if not row.first:
+            return None
+        return ConversationRow(row.dialogue, row.step, row.data or {}, row.last_buttons or [])
 
     async def user_seen(
         self,
@@ -336,3 +355,33 @@ def _build_conversation_save(dialect: Any) -> Any:
             updated_at=bindparam("now", type_=columns.updated_at.type),
         )
     )
+
+
+# record_update + lock_conversation in one statement for PostgreSQL.
+_PG_RECORD_AND_LOCK = (
+    text(
+        """
+        WITH recorded AS (
+            INSERT INTO processed_updates (channel, update_id, received_at)
+            VALUES (:channel, :update_id, :now)
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+        ), conversation AS (
+            INSERT INTO conversations (channel, chat_id, data, last_buttons, updated_at)
+            VALUES (:channel, :chat_id, '{}', '[]', :now)
+            ON CONFLICT (channel, chat_id) DO UPDATE SET channel = excluded.channel
+            RETURNING dialogue, step, data, last_buttons
+        )
+        SELECT EXISTS (SELECT 1 FROM recorded) AS first, dialogue, step, data, last_buttons
+        FROM conversation
+        """
+    )
+    .bindparams(bindparam("now", type_=Conversation.__table__.c.updated_at.type))
+    .columns(
+        column("first", Boolean()),
+        column("dialogue", String()),
+        column("step", String()),
+        column("data", Conversation.__table__.c.data.type),
+        column("last_buttons", Conversation.__table__.c.last_buttons.type),
+    )
+)
