@@ -476,12 +476,15 @@ async def run_due(
     from bot.outbox import OutboxConfig, OutboxSender
     from bot.reminders import ReminderConfig, enqueue_due
 
+    # Without settings (tests, benchmarks): the defaults, which are also the settings' defaults.
+    reminders = ReminderConfig.from_settings(settings) if settings else ReminderConfig()
     async with sessions() as session, session.begin():
-        queued = await enqueue_due(session, now, ReminderConfig.from_settings(settings))
+        queued = await enqueue_due(session, now, reminders)
     sender = OutboxSender(
         sessions,
         senders,
-        config=outbox_config or OutboxConfig.from_settings(settings),
+        config=outbox_config
+        or (OutboxConfig.from_settings(settings) if settings else OutboxConfig()),
         clock=clock or _StartedClock(now),
     )
     stats = await sender.drain()

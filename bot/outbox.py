@@ -186,15 +186,6 @@ class PerChatLimit:
 # --- the sender -------------------------------------------------------------------------
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    try:
-        return float(value) if value not in (None, "") else default
-    except ValueError:
-        log.warning("setting %s=%r is not a number; using %s", name, value, default)
-        return default
-
-
 @dataclass
 class OutboxConfig:
     """Sender tuning. ``from_settings`` reads ``KCBOT_OUTBOX_*`` (see the README)."""
@@ -211,13 +202,9 @@ class OutboxConfig:
     poll_seconds: float = 1.0  # how often an idle sender looks for due rows
 
     @classmethod
-    def from_settings(cls, settings: Any = None, **overrides: Any) -> OutboxConfig:
-        values: dict[str, Any] = {}
-        for name, default in cls().__dict__.items():
-            value = getattr(settings, f"outbox_{name}", None) if settings is not None else None
-            if value is None:
-                value = _env_float(f"KCBOT_OUTBOX_{name.upper()}", float(default))
-            values[name] = type(default)(value)
+    def from_settings(cls, settings: Any, **overrides: Any) -> OutboxConfig:
+        """From the KCBOT_OUTBOX_* settings (validated by bot.settings)."""
+        values = {name: getattr(settings, f"outbox_{name}") for name in cls().__dict__}
         values.update(overrides)
         return cls(**values)
 

@@ -11,14 +11,13 @@ outside the send window (07:00–21:00 local) the message waits for the next 08:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.settings import Settings
 from db.models.events import Event, OutboxMessage, Subscription
 from db.repos.events import LOCAL_TZ, EventRepo, SubscriptionRepo, fold
 from db.repos.outbox import PENDING, SENT, NewMessage, OutboxRepo
@@ -120,13 +119,6 @@ def matches(event: Event, sub: Subscription) -> bool:
 # --- configuration ----------------------------------------------------------------------
 
 
-def _setting(settings: Any, name: str) -> Any:
-    value = getattr(settings, name, None) if settings is not None else None
-    if value is None:
-        value = os.environ.get(f"KCBOT_{name.upper()}")
-    return value
-
-
 @dataclass(frozen=True)
 class ReminderConfig:
     offsets_days: tuple[int, ...] = (7, 1)
@@ -136,29 +128,18 @@ class ReminderConfig:
     window_end: time = time(21, 0)
 
     @classmethod
-    def from_settings(cls, settings: Any = None) -> ReminderConfig:
-        values: dict[str, Any] = {}
-        offsets = _setting(settings, "reminder_offsets_days")
-        if offsets:
-            if isinstance(offsets, str):
-                offsets = [x for x in offsets.replace(";", ",").split(",") if x.strip()]
-            values["offsets_days"] = tuple(
-                sorted({int(x) for x in offsets if int(x) > 0}, reverse=True)
-            )
-        kinds = _setting(settings, "reminder_opening_day_kinds")
-        if kinds is not None:
-            if isinstance(kinds, str):
-                kinds = [k.strip() for k in kinds.split(",") if k.strip()]
-            values["opening_day_kinds"] = frozenset(kinds)
-        hour = _setting(settings, "reminder_hour")
-        if hour not in (None, ""):
-            values["send_hour"] = int(hour)
-        window = _setting(settings, "send_window")
-        if window:
-            start, _, end = str(window).partition("-")
-            values["window_start"] = time.fromisoformat(start.strip())
-            values["window_end"] = time.fromisoformat(end.strip())
-        return cls(**values)
+    def from_settings(cls, settings: Settings) -> ReminderConfig:
+        """From the KCBOT_REMINDER_* settings (validated by bot.settings)."""
+        offsets = settings.reminder_offsets_days.replace(";", ",").split(",")
+        kinds = settings.reminder_opening_day_kinds.split(",")
+        start, _, end = settings.send_window.partition("-")
+        return cls(
+            offsets_days=tuple(sorted({int(x) for x in offsets if int(x) > 0}, reverse=True)),
+            opening_day_kinds=frozenset(k.strip() for k in kinds if k.strip()),
+            send_hour=settings.reminder_hour,
+            window_start=time.fromisoformat(start.strip().zfill(5)),
+            window_end=time.fromisoformat(end.strip().zfill(5)),
+        )
 
 
 # --- time -------------------------------------------------------------------------------

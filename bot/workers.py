@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,13 +38,7 @@ class Workers:
             clock=self.clock,
         )
         self.reminder_config = reminder_config or ReminderConfig.from_settings(app.settings)
-        if scheduler_seconds is None:
-            scheduler_seconds = float(
-                getattr(app.settings, "reminder_check_seconds", None)
-                or os.environ.get("KCBOT_REMINDER_CHECK_SECONDS")
-                or 60
-            )
-        self.scheduler_seconds = scheduler_seconds
+        self.scheduler_seconds = scheduler_seconds or app.settings.reminder_check_seconds
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -204,13 +204,14 @@ async def test_cancelled_event_cancels_pending_and_notifies_those_reminded(db):
 
 
 async def test_offsets_are_configurable():
-    cfg = ReminderConfig.from_settings(None)
+    from bot.settings import Settings
+
+    cfg = ReminderConfig.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
     assert cfg.offsets_days == (7, 1)
 
-    class S:
-        reminder_offsets_days = "14, 3,1"
-        send_window = "06:30-20:00"
-
-    cfg = ReminderConfig.from_settings(S())
+    custom = Settings(  # type: ignore[call-arg]
+        _env_file=None, reminder_offsets_days="14, 3,1", send_window="06:30-20:00"
+    )
+    cfg = ReminderConfig.from_settings(custom)
     assert cfg.offsets_days == (14, 3, 1)
     assert cfg.window_start.hour == 6 and cfg.window_end.hour == 20
