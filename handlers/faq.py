@@ -199,7 +199,36 @@ class FaqFeature(Feature):
 
     # --- rendering -----------------------------------------------------------------
 
+    async def answer_in_dialogue(self, ctx: Context, text: str) -> Reply | None:
+        """The answer to a question typed in the middle of another dialogue, without
+        buttons (they would lead out of it); None when the knowledge base is not sure, so
+        that the dialogue simply asks its step again."""
+        kb = self._kb(ctx)
+        if kb is None:
+            return None
+        result = kb.answer(text)
+        if result.fallback or result.best is None or result.reason == "no domain term":
+            return None
+        entry = kb.entry(result.best.entry_id)
+        if entry is None:
+            return None
+        return Reply(self._answer_text(ctx, entry))
+
     def _answer(self, ctx: Context, kb: KnowledgeBase, entry: Entry) -> Reply:
+        text = self._answer_text(ctx, entry)
+        rows: list[list[Button]] = []
+        for related_id in entry.related[:2]:
+            related = kb.entry(related_id)
+            if related is not None:
+                rows.append([button(f"➡️ {related.title}", NAME, "e", related.id)])
+        actions = [button("🏠 Menu", "menu", "home")]
+        if ctx.router.get("intake") is not None:
+            actions.insert(0, button("📝 Tạo hồ sơ", "menu", "intake"))
+        rows.append(actions)
+        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
+        return Reply(text, buttons=rows)
+
+    def _answer_text(self, ctx: Context, entry: Entry) -> str:
         from knowledge.content import fill_placeholders
 
         s = ctx.settings
@@ -213,18 +242,7 @@ class FaqFeature(Feature):
                 "centre_email": s.centre_email,
             },
         ).strip()
-        text = f"{text}\n\n📄 Nguồn: {entry.source}"
-        rows: list[list[Button]] = []
-        for related_id in entry.related[:2]:
-            related = kb.entry(related_id)
-            if related is not None:
-                rows.append([button(f"➡️ {related.title}", NAME, "e", related.id)])
-        actions = [button("🏠 Menu", "menu", "home")]
-        if ctx.router.get("intake") is not None:
-            actions.insert(0, button("📝 Tạo hồ sơ", "menu", "intake"))
-        rows.append(actions)
-        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
-        return Reply(text, buttons=rows)
+        return f"{text}\n\n📄 Nguồn: {entry.source}"
 
     def _not_ready(self, ctx: Context) -> Reply:
         return Reply(NOT_READY, buttons=[[button("☎️ Liên hệ cán bộ", "menu", "contact")]])

@@ -62,6 +62,17 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold_key(text: str) -> str:
+    """The comparison key of a short text (a button label, a place, a header): folded,
+    lower case, every run of punctuation or spaces one space. The project's one way of
+    comparing what a user typed with a known name."""
+    text = fold(unicodedata.normalize("NFKC", text)).lower()
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
 # --------------------------------------------------------------------------------------
 # Abbreviations and teencode, applied on single tokens after folding
 
