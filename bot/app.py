@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.engine import Engine
+from bot.inbox import Inbox
 from bot.settings import Settings
 from db.migrate import upgrade
 from db.session import create_engine, session_factory
@@ -58,6 +59,7 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     services: Services
     engine: Engine
+    inbox: Inbox
 
     async def close(self) -> None:
         await self.engine.drain()
@@ -79,4 +81,5 @@ async def build_app(
     services = Services(settings=settings, now=now, kb=kb)  # type: ignore[arg-type]
     services.extra["sessions"] = sessions
     router = Router(build_features(services))
-    return App(settings, db, sessions, services, Engine(sessions, router, services))
+    engine = Engine(sessions, router, services)
+    return App(settings, db, sessions, services, engine, Inbox(db))

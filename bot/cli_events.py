@@ -492,7 +492,7 @@ async def run_due(
 
 
 async def _cmd_run_due(args: argparse.Namespace, settings: Any) -> int:
-    from bot.outbox import BotApiSender
+    from bot.transports.telegram import TelegramSender
 
     try:
         now = parse_instant(args.now) if args.now else _now()
@@ -504,7 +504,7 @@ async def _cmd_run_due(args: argparse.Namespace, settings: Any) -> int:
     engine, sessions = await _open(settings)
     try:
         if settings.telegram_bot_token:
-            async with BotApiSender(
+            async with TelegramSender.standalone(
                 settings.telegram_bot_token, settings.telegram_api_base_url
             ) as telegram:
                 queued, stats = await run_due(

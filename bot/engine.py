@@ -1,32 +1,45 @@
-"""The dialogue engine: one ``Incoming`` in, the replies out, state in the database.
+"""The dialogue engine: one message in, the replies out, state in the database.
 
-For each message, in one transaction: record the update id (a redelivery is ignored),
-record the user, lock and load the chat's conversation, let the router's handler run,
-save the conversation. Messages of one chat are handled one at a time (an in-process lock,
-plus a row lock on PostgreSQL for several processes).
+``process(event, token)`` handles an inbox event claimed by the inbox worker. In one
+transaction it marks the event done (only while the worker's claim holds), records the
+user, locks and loads the chat's conversation, lets the router's handler run, saves the
+conversation and queues the replies in the outbox, rendered for the channel and already
+claimed by the calling worker, which sends them right after the commit. If the process dies
+before the event commits, the event is claimed again; after, the replies are sent by
+whichever sender takes them when their lease has passed. Nothing is lost, and a message is
+answered once.
+
+``handle(incoming)`` is the same without inbox and outbox, for the terminal chat and for
+tests: the caller shows the replies itself.
+
+Messages of one chat are handled one at a time (an in-process lock, plus a row lock on
+PostgreSQL for several processes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.types import Button, Incoming, Reply
+from bot.channels import PLAIN, Capabilities
+from bot.render import render
+from bot.types import Button, Incoming, Reply, incoming_from_json
 from db.models.base import utcnow
-from db.repos.core import ChatStore, SeenUser, UpdateLog
+from db.repos.core import ChatStore, ConversationRow, SeenUser
+from db.repos.inbox import FAILED, ClaimedEvent, InboxRepo
+from db.repos.outbox import DirectReply, insert_direct
 from handlers.base import Context, DialogueState, Router, Services
 
 log = logging.getLogger(__name__)
-
-# Channels that show no buttons: the user answers with the button's number.
-NUMBERED_CHANNELS = frozenset({"terminal", "zalo"})
 
 # Longer texts are cut before handling: nobody types more, and it keeps matching fast.
 MAX_TEXT = 4000
@@ -98,21 +111,101 @@ class Engine:
         self._last_prune: datetime | None = None
         # (channel, chat id) -> the user and when their row was last written.
         self._seen: OrderedDict[tuple[str, str], tuple[SeenUser, datetime]] = OrderedDict()
+        # What each channel can show; the transports declare theirs when they start.
+        self.capabilities: dict[str, Capabilities] = {}
+        self.reply_lease = timedelta(seconds=services.settings.outbox_lease_seconds)
+
+    def caps(self, channel: str) -> Capabilities:
+        return self.capabilities.get(channel, PLAIN)
 
     @property
     def now(self) -> Callable[[], datetime]:
         return self.services.now
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Handle one message; returns what to send back (empty for a redelivery)."""
+        """Handle one message; returns what to show (empty for a redelivery)."""
+        async with self._turn(incoming):
+            incoming = sanitise(incoming)
+            try:
+                async with self.db.connect() as conn, conn.begin():
+                    store = ChatStore(conn)
+                    conv = await store.record_and_lock(
+                        incoming.channel, incoming.chat_id, incoming.update_id
+                    )
+                    if conv is None:
+                        log.info(
+                            "update %s/%s handled before", incoming.channel, incoming.update_id
+                        )
+                        return []
+                    return await self._run(conn, store, conv, incoming)
+            except Exception:
+                log.exception("handling a message of %s/%s failed", *_who(incoming))
+                await self._record_failed_update(incoming)
+                return [Reply(ERROR_TEXT)]
+
+    async def process(self, event: ClaimedEvent, token: str) -> list[DirectReply]:
+        """Handle an inbox event claimed with ``token``; the replies to send now (queued
+        and claimed in the same transaction). Empty when the claim was lost meanwhile."""
+        incoming = sanitise(incoming_from_json(event.incoming))
+        campaign = f"reply:{event.id}"
+        async with self._turn(incoming):
+            now = utcnow()
+            try:
+                async with self.db.connect() as conn, conn.begin():
+                    if not await InboxRepo(conn).finish(event.id, token, now):
+                        log.info("inbox event %s was taken over by another worker", event.id)
+                        return []
+                    store = ChatStore(conn)
+                    conv = await store.lock_conversation(incoming.channel, incoming.chat_id)
+                    replies = await self._run(conn, store, conv, incoming)
+                    return await self._queue(conn, campaign, incoming, replies, token, now)
+            except Exception as exc:
+                log.exception("handling inbox event %s of %s/%s failed", event.id, *_who(incoming))
+                return await self.give_up(event, token, f"{type(exc).__name__}: {exc}")
+
+    async def give_up(self, event: ClaimedEvent, token: str, error: str) -> list[DirectReply]:
+        """Mark an event failed and tell the user so (a handler error, or an event that
+        took its worker down too often)."""
+        incoming = incoming_from_json(event.incoming)
+        now = utcnow()
+        async with self.db.connect() as conn, conn.begin():
+            if not await InboxRepo(conn).finish(event.id, token, now, FAILED, error[:2000]):
+                return []
+            return await self._queue(
+                conn, f"reply:{event.id}", incoming, [Reply(ERROR_TEXT)], token, now
+            )
+
+    async def _queue(
+        self,
+        conn: Any,
+        campaign: str,
+        incoming: Incoming,
+        replies: list[Reply],
+        token: str,
+        now: datetime,
+    ) -> list[DirectReply]:
+        parts = render(replies, self.caps(incoming.channel))
+        return await insert_direct(
+            conn,
+            campaign=campaign,
+            channel=incoming.channel,
+            chat_id=incoming.chat_id,
+            replies=parts,
+            token=token,
+            now=now,
+            lease=self.reply_lease,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, incoming: Incoming) -> AsyncIterator[None]:
+        """One message at a time per chat in this process; counted for ``drain``."""
         self._in_flight += 1
         self._idle.clear()
         try:
             held = await self._locks((incoming.channel, incoming.chat_id))
             async with held:
-                replies = await self._handle_locked(incoming)
+                yield
             await self._prune_now_and_then()
-            return replies
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -122,49 +215,38 @@ class Engine:
         """Wait until no message is being handled (for a clean shutdown)."""
         await self._idle.wait()
 
-    async def _handle_locked(self, incoming: Incoming) -> list[Reply]:
-        incoming = _sanitise(incoming)
+    async def _run(
+        self, conn: Any, store: ChatStore, conv: ConversationRow, incoming: Incoming
+    ) -> list[Reply]:
+        """Route the message and save the conversation (the caller's transaction)."""
+        user = await self._user(store, incoming)
+        # A deep copy: handlers may change nested values in place.
+        state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
+        if not self._step_wants_number(state) and not self.caps(incoming.channel).buttons:
+            incoming = _resolve_number(incoming, conv.last_buttons)
+        # The handler's ORM session joins this transaction: one commit for all.
+        ctx = Context(incoming, state, user, conn, self.services, self.router)
         try:
-            async with self.db.connect() as conn, conn.begin():
-                store = ChatStore(conn)
-                conv = await store.record_and_lock(
-                    incoming.channel, incoming.chat_id, incoming.update_id
-                )
-                if conv is None:
-                    log.info("update %s/%s already handled", incoming.channel, incoming.update_id)
-                    return []
-                user = await self._user(store, incoming)
-                # A deep copy: handlers may change nested values in place.
-                state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
-                if not self._step_wants_number(state):
-                    incoming = _resolve_number(incoming, conv.last_buttons)
-                # The handler's ORM session joins this transaction: one commit for all.
-                ctx = Context(incoming, state, user, conn, self.services, self.router)
-                try:
-                    replies = await self._route(ctx)
-                finally:
-                    await ctx.close_session()
-                # Numbers typed later refer to the buttons of this last answer only.
-                buttons = _buttons_to_json(replies)
-                if (state.dialogue, state.step, state.data, buttons) != (
-                    conv.dialogue,
-                    conv.step,
-                    conv.data,
-                    conv.last_buttons,
-                ):
-                    await store.save_conversation(
-                        incoming.channel,
-                        incoming.chat_id,
-                        state.dialogue,
-                        state.step,
-                        state.data,
-                        buttons,
-                    )
-                return replies
-        except Exception:
-            log.exception("handling %s/%s failed", incoming.channel, incoming.chat_id)
-            await self._record_failed_update(incoming)
-            return [Reply(ERROR_TEXT)]
+            replies = await self._route(ctx)
+        finally:
+            await ctx.close_session()
+        # Numbers typed later refer to the buttons of this last answer only.
+        buttons = _buttons_to_json(replies)
+        if (state.dialogue, state.step, state.data, buttons) != (
+            conv.dialogue,
+            conv.step,
+            conv.data,
+            conv.last_buttons,
+        ):
+            await store.save_conversation(
+                incoming.channel,
+                incoming.chat_id,
+                state.dialogue,
+                state.step,
+                state.data,
+                buttons,
+            )
+        return replies
 
     async def _user(self, store: ChatStore, incoming: Incoming) -> SeenUser:
         """Who is writing. The users row (last seen, name) is refreshed at most every few
@@ -205,16 +287,18 @@ class Engine:
         return await self.router.dispatch(ctx)
 
     async def _prune_now_and_then(self) -> None:
-        """Forget handled update ids after a week: redeliveries come within a day."""
+        """Forget handled update ids and inbox events after a week: platforms redeliver
+        within a day, and a finished event is needed only to recognise a redelivery."""
         now = utcnow()
         if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY:
             return
         self._last_prune = now
         try:
-            async with self.sessions() as session, session.begin():
-                await UpdateLog(session).prune(KEEP_UPDATE_IDS)
+            async with self.db.begin() as conn:
+                await ChatStore(conn).prune(KEEP_UPDATE_IDS)
+                await InboxRepo(conn).prune(now - KEEP_UPDATE_IDS)
         except Exception:
-            log.exception("pruning handled update ids failed")
+            log.exception("pruning handled updates failed")
 
     async def _record_failed_update(self, incoming: Incoming) -> None:
         """Keep a failed update from being retried forever by redelivery."""
@@ -231,31 +315,36 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _sanitise(incoming: Incoming) -> Incoming:
-    from dataclasses import replace
+# Control characters (but newline and tab) become spaces before anything sees the text:
+# they are invisible to people and make document and spreadsheet writers fail.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F], " ")
 
+
+def sanitise(incoming: Incoming) -> Incoming:
     text = incoming.text
     if text is not None:
-        text = text.replace("\x00", "")
+        text = text.translate(_CONTROL)
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
-    if text is incoming.text:
+    if text == incoming.text:
         return incoming
     return replace(incoming, text=text)
 
 
+def _who(incoming: Incoming) -> tuple[str, str]:
+    return incoming.channel, incoming.chat_id
+
+
 def _resolve_number(incoming: Incoming, last_buttons: list[Any]) -> Incoming:
     """On channels without buttons, "2" means the second button shown last."""
-    if incoming.channel not in NUMBERED_CHANNELS or incoming.payload is not None:
+    if incoming.payload is not None:
         return incoming
     text = (incoming.text or "").strip().rstrip(".")
     if not text.isdigit() or not last_buttons:
         return incoming
     n = int(text)
     if 1 <= n <= len(last_buttons):
-        from dataclasses import replace
-
-        label, payload = last_buttons[n - 1]
+        _label, payload = last_buttons[n - 1]
         return replace(incoming, text=None, payload=payload)
     return incoming
 

@@ -12,12 +12,18 @@ limits and records every attempt:
 
 - limits: a token bucket for the whole sender (default 30 msg/s, Telegram's broadcast
   limit) and at most one message per chat per second;
-- 429 ``RetryAfter``: the whole sender pauses for ``retry_after`` and the row is retried;
-- network errors, timeouts, 5xx: retried with exponential backoff, at most
+- rate limited (429): the whole sender pauses for ``retry_after`` and the row is retried;
+- transient (network errors, timeouts, 5xx): retried with exponential backoff, at most
   ``max_attempts`` times, then failed;
-- 403 ``Forbidden`` (blocked the bot): the user is marked unreachable, the row and every
-  other pending row to that chat fail; unreachable users' rows are skipped;
-- 400 ``BadRequest``: failed at once (retrying cannot help).
+- unreachable (blocked the bot): the user is marked unreachable, the row and every other
+  pending row to that chat fail; unreachable users' rows are skipped. Unreachable for a
+  reason that passes (outside a messaging window) fails only that row, marked so;
+- rejected (bad request): failed at once (retrying cannot help).
+
+Senders speak ``bot.channels``' neutral outcomes, so this worker is the same for every
+channel. Direct replies (``deliver``) are sent by the process that handled the message as
+soon as their transaction commits, before any bulk row, and outside the bulk rate limit:
+they answer a user who is waiting, and come at the pace users write. A 429 pauses both.
 
 Exactly-once, and the window where it is only at-least-once: a row is marked sent in its
 own short transaction right after the platform accepted it. If the process dies after the
@@ -41,24 +47,28 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels import Outcome, Sender, SendResult
 from bot.types import Button, Reply
 from db.models.base import utcnow
-from db.repos.outbox import FAILED, PENDING, SENT, NewMessage, OutboxRepo
+from db.repos.outbox import (
+    DIRECT,
+    FAILED,
+    PENDING,
+    SENT,
+    DirectReply,
+    NewMessage,
+    OutboxRepo,
+    reply_of,
+)
 
 log = logging.getLogger(__name__)
-
-
-class Sender(Protocol):
-    """What a transport offers the outbox. Raises python-telegram-bot's exceptions."""
-
-    async def send(self, chat_id: str, reply: Reply, *, retry: bool = False) -> None: ...
 
 
 class Clock(Protocol):
@@ -95,12 +105,6 @@ def buttons_to_json(buttons: Sequence[Sequence[Button]] | Sequence[Any] | None) 
                 out.append([label, payload])
         rows.append(out)
     return rows
-
-
-def reply_from_row(text: str, buttons: list[Any]) -> Reply:
-    return Reply(
-        text, buttons=[[Button(label, payload) for label, payload in row] for row in buttons or []]
-    )
 
 
 async def enqueue(
@@ -209,27 +213,11 @@ class OutboxConfig:
         return cls(**values)
 
 
-def _retry_after_seconds(exc: Exception) -> float:
-    """``RetryAfter.retry_after`` is int or timedelta in PTB 22; read it without warnings."""
-    value: Any = getattr(exc, "_retry_after", None)
-    if value is None:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = getattr(exc, "retry_after", 1)
-    if isinstance(value, timedelta):
-        return max(0.0, value.total_seconds())
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return 1.0
-
-
 @dataclass
 class SendStats:
     sent: int = 0
     failed: int = 0
+    unreachable: int = 0
     retried: int = 0
     rate_limited: int = 0
     skipped: int = 0
@@ -238,6 +226,17 @@ class SendStats:
     def add(self, other: SendStats) -> None:
         for name in self.__dict__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class _DirectRow:
+    """A direct reply in the shape the sender's bookkeeping reads from outbox rows."""
+
+    def __init__(self, direct: DirectReply) -> None:
+        self.id = direct.id
+        self.channel = direct.channel
+        self.chat_id = direct.chat_id
+        self.attempts = 0
+        self.priority = DIRECT
 
 
 @dataclass
@@ -372,7 +371,8 @@ class OutboxSender:
             row = batch.rows.popleft()
             await self._wait_pause()
             await self.per_chat.acquire(f"{row.channel}:{row.chat_id}")
-            await self.bucket.acquire()
+            if row.priority != DIRECT:  # replies left by a dead worker skip the bulk limit
+                await self.bucket.acquire()
             if self._stopping or self.clock.now().timestamp() >= batch.deadline:
                 batch.leftover.append(row.id)
                 continue
@@ -405,44 +405,99 @@ class OutboxSender:
         batch.leftover = []
 
     async def _send(self, token: str, row: Any) -> None:
-        from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+        await self._record(token, row, await self._attempt(row, reply_of(row)))
 
-        sender = self.senders[row.channel]
-        reply = reply_from_row(row.text, row.buttons)
+    async def _attempt(self, row: Any, reply: Any) -> SendResult:
+        """One send; a transport's own bug counts as a transient failure."""
         try:
-            await sender.send(row.chat_id, reply, retry=False)
-        except RetryAfter as exc:
-            seconds = _retry_after_seconds(exc)
-            resume = self.clock.now().timestamp() + seconds
-            self.paused_until = max(self.paused_until, resume)
-            log.warning("%s: 429, pausing the sender for %.1f s", row.channel, seconds)
-            self.stats.rate_limited += 1
+            return await self.senders[row.channel].send(row.chat_id, reply)
+        except Exception as exc:  # a transport bug must not stop the queue
+            log.exception("%s/%s: unexpected send error", row.channel, row.chat_id)
+            return SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
+
+    def _pause(self, row: Any, result: SendResult) -> float:
+        """Pause every send for the time the platform asked; the moment it ends."""
+        seconds = max(0.0, result.retry_after) or 1.0
+        resume = self.clock.now().timestamp() + seconds
+        self.paused_until = max(self.paused_until, resume)
+        log.warning("%s: rate limited, pausing sends for %.1f s", row.channel, seconds)
+        self.stats.rate_limited += 1
+        return resume
+
+    async def _record(self, token: str, row: Any, result: SendResult) -> None:
+        outcome = result.outcome
+        if outcome is Outcome.SENT:
+            self.stats.sent += 1
+            # The at-least-once window: between the platform's answer and this commit.
+            await asyncio.shield(self._finish(token, row, SENT, "sent", None))
+        elif outcome is Outcome.RATE_LIMITED:
+            resume = self._pause(row, result)
             await self._finish(
                 token,
                 row,
                 PENDING,
                 "rate_limited",
-                f"retry after {seconds}s",
+                f"retry after {result.retry_after}s",
                 not_before=datetime.fromtimestamp(resume, UTC),
                 count_attempt=False,
             )
-        except Forbidden as exc:
+        elif outcome is Outcome.UNREACHABLE and result.reason:
+            # Unreachable for now only (e.g. outside a messaging window): this row fails.
+            log.info("%s/%s unreachable: %s", row.channel, row.chat_id, result.reason)
+            self.stats.unreachable += 1
+            await self._finish(token, row, FAILED, result.reason, result.detail)
+        elif outcome is Outcome.UNREACHABLE:
             log.info("%s/%s blocked the bot: marking unreachable", row.channel, row.chat_id)
             self.stats.failed += 1
-            await self._blocked(token, row, str(exc))
-        except BadRequest as exc:
-            log.warning("%s/%s: message refused: %s", row.channel, row.chat_id, exc)
+            await self._blocked(token, row, result.detail)
+        elif outcome is Outcome.REJECTED:
+            log.warning("%s/%s: message refused: %s", row.channel, row.chat_id, result.detail)
             self.stats.failed += 1
-            await self._finish(token, row, FAILED, "failed", f"bad request: {exc}")
-        except (NetworkError, TelegramError, OSError, TimeoutError) as exc:
-            await self._retry_later(token, row, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # a transport bug must not stop the queue
-            log.exception("%s/%s: unexpected send error", row.channel, row.chat_id)
-            await self._retry_later(token, row, f"{type(exc).__name__}: {exc}")
+            await self._finish(token, row, FAILED, "failed", f"rejected: {result.detail}")
         else:
-            self.stats.sent += 1
-            # The at-least-once window: between the platform's answer and this commit.
-            await asyncio.shield(self._finish(token, row, SENT, "sent", None))
+            await self._retry_later(token, row, result.detail or "transient failure")
+
+    async def deliver(self, replies: list[DirectReply], token: str) -> None:
+        """Send the replies to one message now, in order (they are claimed by ``token``).
+
+        A 429 waits its ``retry_after`` with the replies still claimed (their lease
+        covers a crash meanwhile); a transient failure puts this reply and the rest back
+        in the queue, where the sender loop retries them with backoff, still first.
+        """
+        for i, direct in enumerate(replies):
+            row = _DirectRow(direct)
+            result = await self._send_now(token, row, direct.reply)
+            if result is None:
+                continue
+            await self._record(token, row, result)
+            if result.outcome is Outcome.TRANSIENT:
+                rest = [r.id for r in replies[i + 1 :]]
+                if rest:
+                    async with self.sessions() as session, session.begin():
+                        await OutboxRepo(session).release(
+                            rest, token, self.clock.now(), not_before=self._retry_at(1)
+                        )
+                return
+
+    async def _send_now(self, token: str, row: _DirectRow, reply: Reply) -> SendResult | None:
+        """Send, waiting out rate limits; None if the chat turned out unreachable."""
+        while True:
+            await self._wait_pause()
+            if (row.channel, row.chat_id) in self._blocked_chats:
+                await self._finish(
+                    token, row, FAILED, "skipped", "user unreachable", count_attempt=False
+                )
+                return None
+            result = await self._attempt(row, reply)
+            if result.outcome is not Outcome.RATE_LIMITED:
+                return result
+            self._pause(row, result)
+
+    def _retry_at(self, attempts: int) -> datetime:
+        delay = min(
+            self.config.backoff_cap_seconds, self.config.backoff_seconds * 2 ** (attempts - 1)
+        )
+        return self.clock.now() + timedelta(seconds=delay)
 
     async def _retry_later(self, token: str, row: Any, error: str) -> None:
         attempts = row.attempts + 1
@@ -453,18 +508,8 @@ class OutboxSender:
             self.stats.failed += 1
             await self._finish(token, row, FAILED, "failed", error)
             return
-        delay = min(
-            self.config.backoff_cap_seconds, self.config.backoff_seconds * 2 ** (attempts - 1)
-        )
         self.stats.retried += 1
-        await self._finish(
-            token,
-            row,
-            PENDING,
-            "retry",
-            error,
-            not_before=self.clock.now() + timedelta(seconds=delay),
-        )
+        await self._finish(token, row, PENDING, "retry", error, not_before=self._retry_at(attempts))
 
     async def _finish(
         self,
@@ -512,49 +557,3 @@ async def send_due(
     """One pass: send every row due now, then return."""
     sender = OutboxSender(sessions, senders, config=config, clock=clock)
     return await sender.drain()
-
-
-SenderFactory = Callable[[], Awaitable[Sender]]
-
-
-class BotApiSender:
-    """A minimal Telegram sender on python-telegram-bot's ``Bot`` (no polling).
-
-    For ``kcbot reminders run-due`` and the benchmark, where no Telegram transport runs.
-    ``send`` raises PTB's exceptions unchanged, as the outbox expects.
-    """
-
-    def __init__(
-        self, token: str, base_url: str = "https://api.telegram.org/bot", pool_size: int = 16
-    ) -> None:
-        from telegram import Bot
-        from telegram.request import HTTPXRequest
-
-        request = HTTPXRequest(
-            connection_pool_size=pool_size,
-            read_timeout=15,
-            write_timeout=15,
-            connect_timeout=10,
-            pool_timeout=10,
-        )
-        self.bot = Bot(token, base_url=base_url, request=request)
-
-    async def __aenter__(self) -> BotApiSender:
-        await self.bot.initialize()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.bot.shutdown()
-
-    async def send(self, chat_id: str, reply: Reply, *, retry: bool = False) -> None:
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-        markup = None
-        if reply.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
-                    for row in reply.buttons
-                ]
-            )
-        await self.bot.send_message(chat_id=chat_id, text=reply.text, reply_markup=markup)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import build_app
+from bot.outage import Outage
 from bot.settings import Settings
+from bot.workers import start as start_workers
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +45,54 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    app = await build_app(settings)
+    app = await _open_app(settings, stop)
+    if app is None:
+        return
     telegram = TelegramTransport(app)
-    await telegram.start()
-    workers: Any = None
-    try:
-        workers_module = importlib.import_module("bot.workers")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.workers":
-            raise
-    else:
-        workers = await workers_module.start(app, {"telegram": telegram})
+    # Connecting retries while the Bot API is unreachable; a stop request ends the wait.
+    starting = asyncio.create_task(telegram.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await app.close()
+        return
+    stopping.cancel()
+    starting.result()  # a refused token is raised here
+    workers = await start_workers(app, {"telegram": telegram.sender})
     log.info("kcbot is running; press Ctrl+C to stop")
     try:
         await stop.wait()
     finally:
         log.info("stopping")
         await telegram.stop()
-        if workers is not None:
-            await workers.stop()
+        await workers.stop()
         await app.close()
+
+
+async def _open_app(settings: Settings, stop: asyncio.Event) -> Any:
+    """The app, once the database answers: while it doesn't, one line now and then,
+    retrying with backoff (None if asked to stop meanwhile)."""
+    outage = Outage("The database", _safe_url(settings.database_url))
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            app = await build_app(settings)
+        except (OSError, SQLAlchemyError, TimeoutError) as exc:
+            outage.failed(exc, retry_in=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(60.0, delay * 2)
+            continue
+        outage.over()
+        return app
+    return None
+
+
+def _safe_url(url: str) -> str:
+    """The database address without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

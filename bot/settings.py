@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     outbox_backoff_cap_seconds: float = Field(default=300, ge=0)
     outbox_poll_seconds: float = Field(default=1, gt=0)
 
+    # The inbox (bot/inbox.py): incoming events are stored, then handled by workers.
+    inbox_lease_seconds: float = Field(default=60, gt=0)
+    inbox_concurrency: int = Field(default=16, ge=1)
+    inbox_poll_seconds: float = Field(default=1, gt=0)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:

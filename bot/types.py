@@ -31,6 +31,29 @@ class Incoming:
     language: str | None = None
 
 
+_INCOMING_FIELDS = ("channel", "chat_id", "user_id", "display_name", "text", "payload", "phone")
+
+
+def incoming_to_json(incoming: Incoming) -> dict[str, Any]:
+    """The message as stored in the inbox (times as ISO 8601)."""
+    data: dict[str, Any] = {name: getattr(incoming, name) for name in _INCOMING_FIELDS}
+    data["update_id"] = incoming.update_id
+    data["language"] = incoming.language
+    data["time"] = incoming.time.isoformat()
+    return data
+
+
+def incoming_from_json(data: dict[str, Any]) -> Incoming:
+    values: dict[str, Any] = {name: data.get(name) for name in _INCOMING_FIELDS}
+    values["user_id"] = values["user_id"] or ""
+    moment = datetime.fromisoformat(data["time"]) if data.get("time") else datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return Incoming(
+        **values, update_id=data.get("update_id"), language=data.get("language"), time=moment
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """A choice shown to the user. ``payload`` comes back in ``Incoming.payload``.

@@ -1,7 +1,9 @@
-"""Background work inside ``kcbot run``: the outbox sender and the reminder scheduler.
+"""Background work inside ``kcbot run``: the inbox worker, the outbox sender and the
+reminder scheduler.
 
-``start(app, senders)`` starts both loops; ``Workers.stop()`` lets the sends in flight
-finish and be recorded, hands the rest of the claimed batch back to the queue, then ends.
+``start(app, senders)`` starts the loops; ``Workers.stop()`` lets the messages being
+handled finish and their replies go out, lets the sends in flight finish and be recorded,
+hands the rest of what was claimed back to the queues, then ends.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.outbox import Clock, OutboxConfig, OutboxSender, Sender, SystemClock
+from bot.channels import Sender
+from bot.inbox import InboxConfig, InboxWorker
+from bot.outbox import Clock, OutboxConfig, OutboxSender, SystemClock
 from bot.reminders import ReminderConfig, enqueue_due
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,7 @@ class Workers:
         outbox_config: OutboxConfig | None = None,
         reminder_config: ReminderConfig | None = None,
         scheduler_seconds: float | None = None,
+        inbox_config: InboxConfig | None = None,
     ) -> None:
         self.app = app
         self.clock = clock or SystemClock(app.services.now)
@@ -37,6 +42,15 @@ class Workers:
             config=outbox_config or OutboxConfig.from_settings(app.settings),
             clock=self.clock,
         )
+        for channel, sender in senders.items():
+            app.engine.capabilities[channel] = sender.capabilities
+        self.inbox = InboxWorker(
+            app.engine,
+            self.sender,
+            senders,
+            inbox_config or InboxConfig.from_settings(app.settings),
+        )
+        app.inbox.on_accept(self.inbox.wake)
         self.reminder_config = reminder_config or ReminderConfig.from_settings(app.settings)
         self.scheduler_seconds = scheduler_seconds or app.settings.reminder_check_seconds
         self._stop = asyncio.Event()
@@ -44,6 +58,7 @@ class Workers:
 
     def start(self) -> None:
         self._tasks = [
+            asyncio.create_task(self.inbox.run_forever(), name="inbox-worker"),
             asyncio.create_task(self.sender.run_forever(), name="outbox-sender"),
             asyncio.create_task(self._schedule(), name="reminder-scheduler"),
         ]
@@ -67,8 +82,9 @@ class Workers:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.scheduler_seconds)
 
     async def stop(self, grace: float = 30.0) -> None:
-        """Finish the send in progress, then stop both loops."""
+        """Finish the messages and sends in progress, then stop the loops."""
         self._stop.set()
+        await self.inbox.stop(grace)
         self.sender.stop()
         if not self._tasks:
             return
@@ -82,7 +98,8 @@ class Workers:
 
 
 async def start(app: Any, senders: Mapping[str, Sender], **options: Any) -> Workers:
-    """Start the outbox sender and the reminder scheduler; returns what to ``stop()``."""
+    """Start the inbox worker, the outbox sender and the reminder scheduler; returns what
+    to ``stop()``."""
     workers = Workers(app, senders, **options)
     workers.start()
     return workers

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import build_app
 from bot.types import Incoming, Reply
-from db.repos.core import UpdateLog, UserRepo
+from db.repos.core import ChatStore, UserRepo
 from tests.auxil.app import ChatUser, make_settings
 
 
@@ -232,6 +232,6 @@ async def test_values_written_by_the_engine_read_back_through_the_orm(app):
     assert who is not None and who.display_name == "Nguyễn Văn An"
     assert who.first_seen.tzinfo is not None and who.role == "owner"
     # and the ORM's own prune query compares those times correctly
-    async with app.sessions() as session, session.begin():
-        assert await UpdateLog(session).prune(timedelta(days=7)) == 0
-        assert await UpdateLog(session).prune(timedelta(seconds=-60)) >= 1
+    async with app.db.begin() as conn:
+        assert await ChatStore(conn).prune(timedelta(days=7)) == 0
+        assert await ChatStore(conn).prune(timedelta(seconds=-60)) >= 1

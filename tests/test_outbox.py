@@ -6,9 +6,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-import bot.transports.telegram  # noqa: F401 - sets PTB_TIMEDELTA so RetryAfter doesn't warn
+from bot.channels import Outcome, SendResult
 from bot.outbox import OutboxConfig, OutboxSender, enqueue
 from bot.types import Button
 from db.repos.core import UserRepo
@@ -25,6 +24,10 @@ from tests.test_outbox_support import (
 )
 
 T0 = local(2026, 5, 9, 8, 0)
+FLOOD_7S = SendResult(Outcome.RATE_LIMITED, retry_after=7)
+SERVER_ERROR = SendResult(Outcome.TRANSIENT, detail="Internal Server Error")
+BLOCKED = SendResult(Outcome.UNREACHABLE, detail="bot was blocked by the user")
+REFUSED = SendResult(Outcome.REJECTED, detail="chat not found")
 
 
 @pytest.fixture
@@ -135,7 +138,7 @@ async def test_one_message_per_second_per_chat(db):
 async def test_429_pauses_the_whole_sender_for_retry_after(db):
     await queue(db, 5)
     clock = FakeClock(T0)
-    channel = RecordingSender(clock, fail={"1000": [RetryAfter(timedelta(seconds=7))]})
+    channel = RecordingSender(clock, fail={"1000": [FLOOD_7S]})
     sender = sender_for(db, channel, clock, rate=0, per_chat_seconds=0, concurrency=1)
     await sender.drain()
     assert sorted(c for c, _, _ in channel.delivered) == [str(1000 + i) for i in range(5)]
@@ -150,7 +153,7 @@ async def test_429_pauses_the_whole_sender_for_retry_after(db):
 async def test_network_errors_back_off_then_give_up(db):
     await queue(db, 1)
     clock = FakeClock(T0)
-    errors = [NetworkError("Bad Gateway"), TimedOut(), NetworkError("502")]
+    errors = [SendResult(Outcome.TRANSIENT, detail=d) for d in ("Bad Gateway", "Timed out", "502")]
     channel = RecordingSender(clock, fail={"1000": errors})
     sender = sender_for(db, channel, clock, max_attempts=3, backoff_seconds=2)
     await sender.drain()
@@ -174,7 +177,7 @@ async def test_network_errors_back_off_then_give_up(db):
 async def test_transient_error_then_success(db):
     await queue(db, 1)
     clock = FakeClock(T0)
-    channel = RecordingSender(clock, fail={"1000": [NetworkError("Internal Server Error")]})
+    channel = RecordingSender(clock, fail={"1000": [SERVER_ERROR]})
     sender = sender_for(db, channel, clock)
     await sender.drain()
     clock.advance(seconds=2)
@@ -189,7 +192,10 @@ async def test_blocked_user_is_marked_unreachable_and_skipped(db):
     await queue(db, 2)
     await queue(db, 1, campaign="later")  # a second row to the blocked chat
     clock = FakeClock(T0)
-    channel = RecordingSender(clock, fail={"1000": [Forbidden("bot was blocked by the user")]})
+    channel = RecordingSender(
+        clock,
+        fail={"1000": [BLOCKED]},
+    )
     sender = sender_for(db, channel, clock, concurrency=1)
     await sender.drain()
     async with db() as session:
@@ -210,7 +216,7 @@ async def test_blocked_user_is_marked_unreachable_and_skipped(db):
 async def test_bad_request_fails_at_once(db):
     await queue(db, 1)
     clock = FakeClock(T0)
-    channel = RecordingSender(clock, fail={"1000": [BadRequest("chat not found")]})
+    channel = RecordingSender(clock, fail={"1000": [REFUSED]})
     await sender_for(db, channel, clock).drain()
     [row] = await outbox_rows(db)
     assert row.status == "failed" and "chat not found" in (row.last_error or "")

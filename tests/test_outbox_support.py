@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.channels import PLAIN, SendResult
 from bot.types import Reply
 from db.models.events import OutboxAttempt, OutboxMessage
 from db.repos.core import UserRepo
@@ -76,27 +77,29 @@ class FakeClock:
 @dataclass
 class RecordingSender:
     """A channel that records what it delivers (with the clock's time); ``fail`` maps a
-    chat id to exceptions raised on its next sends, ``crash_after`` raises ``Crash`` on
-    the n-th call (before delivering), ``delay`` yields that many times per send."""
+    chat id to the outcomes of its next sends, ``crash_after`` raises ``Crash`` on the
+    n-th call (before delivering), ``delay`` yields that many times per send."""
 
     clock: Any
-    fail: dict[str, list[BaseException]] = field(default_factory=dict)
+    fail: dict[str, list[SendResult]] = field(default_factory=dict)
     crash_after: int | None = None
     delivered: list[tuple[str, str, datetime]] = field(default_factory=list)
     calls: list[tuple[str, datetime]] = field(default_factory=list)
     delay: int = 0
 
-    async def send(self, chat_id: str, reply: Reply, *, retry: bool = False) -> None:
-        assert retry is False
+    capabilities = PLAIN
+
+    async def send(self, chat_id: str, reply: Reply) -> SendResult:
         self.calls.append((chat_id, self.clock.now()))
         if self.crash_after is not None and len(self.calls) >= self.crash_after:
             raise Crash()
         for _ in range(self.delay):
             await asyncio.sleep(0)
-        errors = self.fail.get(chat_id)
-        if errors:
-            raise errors.pop(0)
+        outcomes = self.fail.get(chat_id)
+        if outcomes:
+            return outcomes.pop(0)
         self.delivered.append((chat_id, reply.text, self.clock.now()))
+        return SendResult.sent()
 
     def to(self, chat_id: str) -> list[str]:
         return [text for c, text, _ in self.delivered if c == chat_id]

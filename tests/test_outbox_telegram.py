@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.channels import Outcome
 from bot.cli_events import _StartedClock, run_due
 from bot.outbox import OutboxConfig
 from bot.workers import start as start_workers
@@ -27,14 +28,17 @@ async def _setup(app, chats):
 
 
 class Recording:
-    """Wraps the transport to note the controlled clock's time of each successful send."""
+    """Wraps the sender to note the controlled clock's time of each successful send."""
 
     def __init__(self, transport, clock):
-        self.transport, self.clock, self.sent_at = transport, clock, []
+        self.sender, self.clock, self.sent_at = transport.sender, clock, []
+        self.capabilities = self.sender.capabilities
 
-    async def send(self, chat_id, reply, *, retry=False):
-        await self.transport.send(chat_id, reply, retry=retry)
-        self.sent_at.append((chat_id, self.clock.now()))
+    async def send(self, chat_id, reply):
+        result = await self.sender.send(chat_id, reply)
+        if result.outcome is Outcome.SENT:
+            self.sent_at.append((chat_id, self.clock.now()))
+        return result
 
 
 async def test_reminder_reaches_the_subscribers_once_with_buttons(running_bot, fake_telegram):
@@ -42,7 +46,9 @@ async def test_reminder_reaches_the_subscribers_once_with_buttons(running_bot, f
     await _setup(app, [5001, 5002])
     clock = FakeClock(NOW)
     for _ in range(2):  # run-due twice: nothing twice
-        queued, stats = await run_due(app.sessions, {"telegram": transport}, NOW, clock=clock)
+        queued, stats = await run_due(
+            app.sessions, {"telegram": transport.sender}, NOW, clock=clock
+        )
     for chat in (5001, 5002):
         [message] = fake_telegram.sent_to(chat)
         assert "Còn 7 ngày đến hạn nộp" in message["text"]
@@ -80,14 +86,14 @@ async def test_blocked_user_is_marked_and_skipped(running_bot, fake_telegram):
     await _setup(app, [5001, 5002])
     fake_telegram.block(5002)
     clock = FakeClock(NOW)
-    await run_due(app.sessions, {"telegram": transport}, NOW, clock=clock)
+    await run_due(app.sessions, {"telegram": transport.sender}, NOW, clock=clock)
     assert len(fake_telegram.sent_to(5001)) == 1
     async with app.sessions() as session:
         assert (await UserRepo(session).get("telegram", "5002")).unreachable
     # the 1-day reminder: 5001 gets it, 5002 is not even tried
     day_before = local(2026, 5, 15, 8, 0)
     clock.set(day_before)
-    await run_due(app.sessions, {"telegram": transport}, day_before, clock=clock)
+    await run_due(app.sessions, {"telegram": transport.sender}, day_before, clock=clock)
     assert len(fake_telegram.sent_to(5001)) == 2
     tries = [c for c in fake_telegram.calls_to("sendMessage") if c["params"]["chat_id"] == 5002]
     assert len(tries) == 1
@@ -96,7 +102,7 @@ async def test_blocked_user_is_marked_and_skipped(running_bot, fake_telegram):
 async def test_workers_inside_kcbot_run_send_due_reminders(running_bot, fake_telegram):
     app, transport = running_bot.app, running_bot.transport
     await _setup(app, [5001])
-    workers = await start_workers(app, {"telegram": transport}, clock=_StartedClock(NOW))
+    workers = await start_workers(app, {"telegram": transport.sender}, clock=_StartedClock(NOW))
     try:
         [message] = await fake_telegram.wait_for_messages(5001, 1, timeout=10)
         assert "Còn 7 ngày" in message["text"]

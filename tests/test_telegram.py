@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from telegram.error import BadRequest, Forbidden, RetryAfter
 
+from bot.channels import Outcome
 from bot.transports.telegram import PHONE_BUTTON, TelegramTransport, split_text
 from bot.types import Button, Document, Reply
 from tests.auxil.fake_telegram import FakeTelegram
@@ -160,7 +160,7 @@ async def test_bad_input_gets_a_clear_reply(
     assert errors(caplog) == []
 
 
-async def test_group_chats_and_edits_are_ignored(
+async def test_group_chats_are_ignored_and_an_edit_is_answered_like_a_new_message(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
     group = {"id": -100200, "type": "group", "title": "Hội cơ sở CNNT"}
@@ -171,18 +171,19 @@ async def test_group_chats_and_edits_are_ignored(
                 "message_id": 5,
                 "date": 1,
                 "edit_date": 2,
-                "text": "sửa",
+                "text": "/help",
                 "chat": {"id": CHAT, "type": "private"},
                 "from": {"id": CHAT, "is_bot": False, "first_name": "An"},
             }
         }
     )
-    fake_telegram.push_message(CHAT, "/help")
-    [reply] = await fake_telegram.wait_for_messages(CHAT, 1)
-    assert "Lệnh:" in reply["text"]
+    fake_telegram.push_message(CHAT, "/menu")
+    edited, menu = await fake_telegram.wait_for_messages(CHAT, 2)
+    assert "Lệnh:" in edited["text"]
+    assert labels(menu) == MENU_LABELS
     await fake_telegram.wait_for(lambda f: f.pending_updates == 0)
     assert fake_telegram.sent_to(-100200) == []
-    assert len(fake_telegram.sent_to(CHAT)) == 1
+    assert len(fake_telegram.sent_to(CHAT)) == 2
 
 
 async def test_a_stale_button_whose_query_expired_is_still_handled(
@@ -203,17 +204,17 @@ async def test_a_stale_button_whose_query_expired_is_still_handled(
 async def test_shared_phone_number_reaches_the_engine(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
-    from bot.types import Incoming
+    from bot.types import Incoming, incoming_from_json
 
     seen: list[Incoming] = []
     engine = running_bot.app.engine
-    original = engine.handle
+    original = engine.process
 
-    async def spy(incoming: Incoming) -> list[Reply]:
-        seen.append(incoming)
-        return await original(incoming)
+    async def spy(event, token):  # what the inbox hands the engine
+        seen.append(incoming_from_json(event.incoming))
+        return await original(event, token)
 
-    engine.handle = spy  # type: ignore[method-assign]
+    engine.process = spy  # type: ignore[method-assign]
     fake_telegram.push_contact(CHAT, "+84905123456")
     fake_telegram.push_contact(CHAT, "+84905000000", user_id=777)  # someone else's card
     await fake_telegram.wait_for_messages(CHAT, 2)
@@ -255,7 +256,7 @@ async def test_long_reply_is_split_with_buttons_on_the_last_part(
     text = "\n\n".join(f"Mục {i}: {item}" for i in range(30))
     assert len(text) > 4096 * 3
     reply = Reply(text, buttons=[[Button("🏠 Menu", "menu:home")]])
-    await running_bot.transport.send(str(CHAT), reply)
+    await running_bot.transport.sender.send(str(CHAT), reply)
     messages = fake_telegram.sent_to(CHAT)
     assert len(messages) == 5 or len(messages) == 4
     assert all(len(m["text"]) <= 4096 for m in messages)
@@ -267,7 +268,7 @@ async def test_long_reply_is_split_with_buttons_on_the_last_part(
 async def test_user_text_is_never_parsed_as_markup(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
-    await running_bot.transport.send(str(CHAT), Reply("Bạn gõ: <b>đậm *sao* _gạch_ [x](y)"))
+    await running_bot.transport.sender.send(str(CHAT), Reply("Bạn gõ: <b>đậm *sao* _gạch_ [x](y)"))
     [message] = fake_telegram.sent_to(CHAT)
     assert message["text"] == "Bạn gõ: <b>đậm *sao* _gạch_ [x](y)"
     assert "parse_mode" not in message
@@ -315,31 +316,29 @@ async def test_blocked_user_is_marked_and_others_still_served(
     assert errors(caplog) == []
 
 
-async def test_send_without_retry_raises_for_the_outbox(
+async def test_sender_reports_neutral_outcomes_in_one_attempt(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
-    send = running_bot.transport.send
+    send = running_bot.transport.sender.send
     fake_telegram.fail_next("sendMessage", status=429, retry_after=7)
-    with pytest.raises(RetryAfter) as flood:
-        await send(str(CHAT), Reply("Thông báo hội chợ"), retry=False)
-    from bot.transports.telegram import retry_after_seconds
-
-    assert retry_after_seconds(flood.value) == 7
+    flood = await send(str(CHAT), Reply("Thông báo hội chợ"))
+    assert flood.outcome is Outcome.RATE_LIMITED and flood.retry_after == 7
     fake_telegram.block(CHAT)
-    with pytest.raises(Forbidden):
-        await send(str(CHAT), Reply("Thông báo hội chợ"), retry=False)
-    with pytest.raises(BadRequest):
-        await send("không-phải-số", Reply("Thông báo hội chợ"), retry=False)
+    assert (await send(str(CHAT), Reply("Thông báo hội chợ"))).outcome is Outcome.UNREACHABLE
+    bad = await send("không-phải-số", Reply("Thông báo hội chợ"))
+    assert bad.outcome is Outcome.REJECTED
     fake_telegram.unblock(CHAT)
-    await send(str(CHAT), Reply("Thông báo hội chợ"), retry=False)
+    fake_telegram.fail_next("sendMessage", status=502)
+    assert (await send(str(CHAT), Reply("Thông báo hội chợ"))).outcome is Outcome.TRANSIENT
+    assert (await send(str(CHAT), Reply("Thông báo hội chợ"))).outcome is Outcome.SENT
     assert [m["text"] for m in fake_telegram.sent_to(CHAT)] == ["Thông báo hội chợ"]
-    assert len(fake_telegram.calls_to("sendMessage")) == 4  # no retries
+    assert len(fake_telegram.calls_to("sendMessage")) == 5  # one attempt each
 
 
 async def test_phone_request_keyboard_then_removed_once(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
-    send = running_bot.transport.send
+    send = running_bot.transport.sender.send
     await send(str(CHAT), Reply("Số điện thoại liên hệ?", request_phone=True))
     await send(str(CHAT), Reply("Cảm ơn bạn."))
     await send(str(CHAT), Reply("Bước tiếp theo."))
@@ -354,7 +353,7 @@ async def test_phone_request_keyboard_then_removed_once(
 async def test_documents_with_short_and_long_captions(
     running_bot: RunningBot, fake_telegram: FakeTelegram
 ):
-    send = running_bot.transport.send
+    send = running_bot.transport.sender.send
     doc = Document("don-de-nghi.docx", b"PK\x03\x04 fake docx", mime_type="application/zip")
     await send(
         str(CHAT),

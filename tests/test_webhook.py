@@ -5,6 +5,8 @@ The test plays Telegram's part (the POSTs); replies still go to the fake Bot API
 
 from __future__ import annotations
 
+import io
+import json
 import socket
 from collections.abc import AsyncIterator
 
@@ -35,8 +37,8 @@ async def webhook_bot(db_url: str, fake_telegram: FakeTelegram) -> AsyncIterator
         listen_host="127.0.0.1",
         listen_port=free_port(),
     )
-    app, transport = await start_bot(settings)
-    bot = RunningBot(app, transport, settings)
+    app, transport, workers = await start_bot(settings)
+    bot = RunningBot(app, transport, settings, workers)
     yield bot
     await bot.stop()
 
@@ -59,8 +61,9 @@ async def post(bot: RunningBot, body: object, secret: str | None) -> int:
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
     url = f"http://127.0.0.1:{bot.transport.webhook_port}/tg/hook"
     async with aiohttp.ClientSession() as http:
-        data = body if isinstance(body, bytes) else None
-        json_body = None if isinstance(body, bytes) else body
+        raw = isinstance(body, bytes | io.BytesIO)
+        data = body if raw else None
+        json_body = None if raw else body
         async with http.post(url, json=json_body, data=data, headers=headers) as response:
             return response.status
 
@@ -86,12 +89,14 @@ async def test_wrong_or_missing_secret_is_refused(
 
 
 async def test_right_secret_is_answered(webhook_bot: RunningBot, fake_telegram: FakeTelegram):
-    assert await post(webhook_bot, start_update(10), SECRET) == 200
-    [welcome] = fake_telegram.sent_to(CHAT)  # handled before the 200
+    assert await post(webhook_bot, start_update(10), SECRET) == 200  # stored, then answered
+    [welcome] = await fake_telegram.wait_for_messages(CHAT, 1)
     assert "Xin chào Trần" in welcome["text"] or "Trợ lý Khuyến công" in welcome["text"]
     # Telegram retrying the same update (no answer seen in time) gets no second reply
     assert await post(webhook_bot, start_update(10), SECRET) == 200
-    assert len(fake_telegram.sent_to(CHAT)) == 1
+    assert await post(webhook_bot, start_update(12, "/help"), SECRET) == 200
+    await fake_telegram.wait_for_messages(CHAT, 2)
+    assert len(fake_telegram.sent_to(CHAT)) == 2
 
 
 async def test_malformed_bodies_get_400(webhook_bot: RunningBot, fake_telegram: FakeTelegram):
@@ -100,7 +105,24 @@ async def test_malformed_bodies_get_400(webhook_bot: RunningBot, fake_telegram: 
     assert await post(webhook_bot, [1, 2], SECRET) == 400
     assert fake_telegram.sent_to(CHAT) == []
     assert await post(webhook_bot, start_update(11, "/help"), SECRET) == 200
+    await fake_telegram.wait_for_messages(CHAT, 1)
     assert len(fake_telegram.sent_to(CHAT)) == 1
+
+
+async def test_oversized_body_gets_413_and_a_chatless_update_is_ignored(
+    webhook_bot: RunningBot, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+):
+    huge = json.dumps(start_update(20, "x" * (1024 * 1024 + 10))).encode()
+    assert await post(webhook_bot, io.BytesIO(huge), SECRET) == 413
+    # An inline query has no chat: confirmed (200) and ignored, without a traceback.
+    user = {"id": CHAT, "is_bot": False, "first_name": "Bình"}
+    query = {"id": "1", "from": user, "query": "hội chợ", "offset": ""}
+    chatless = {"update_id": 21, "inline_query": query}
+    assert await post(webhook_bot, chatless, SECRET) == 200
+    assert await post(webhook_bot, start_update(22, "/help"), SECRET) == 200
+    [reply] = await fake_telegram.wait_for_messages(CHAT, 1)
+    assert "Lệnh:" in reply["text"]
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 async def test_health_check(webhook_bot: RunningBot):

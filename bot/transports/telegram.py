@@ -1,21 +1,14 @@
-"""Telegram through python-telegram-bot: updates in as ``Incoming``, ``Reply`` objects out.
+"""Telegram through python-telegram-bot: updates into the inbox, replies out as neutral outcomes.
 
-Long polling by default; a webhook served by aiohttp when ``KCBOT_WEBHOOK_URL`` is set.
-PTB handles updates concurrently; the transport keeps one chat's messages in order (the
-chat's next message is handled only after the previous one's replies were sent), and the
-engine serialises a chat across processes.
+Receiving: long polling by default (this transport's own loop: the offset that confirms
+updates to Telegram moves only past updates already committed to the inbox), or a webhook
+served by aiohttp when ``KCBOT_WEBHOOK_URL`` is set (HTTP 200 only after the insert). The
+inbox workers handle the stored updates.
 
-Sending:
-
-- ``send(chat_id, reply)`` (``retry=True``, direct replies): flood waits (429) are honoured
-  and retried by the rate limiter, network errors retried with backoff; a blocked bot (403)
-  marks the user unreachable; nothing is raised.
-- ``send(chat_id, reply, retry=False)`` (the outbox sender): one attempt, every
-  ``telegram.error.TelegramError`` (``RetryAfter``, ``Forbidden``, ``BadRequest``,
-  ``NetworkError``/``TimedOut``) is raised to the caller, nothing is marked. Sends still go
-  through the overall rate limiter (about 30 messages a second).
-
-Texts are sent without ``parse_mode``, so what a user typed (``<b>``, ``_``) shows literally.
+Sending: ``TelegramSender.send`` makes one attempt and maps python-telegram-bot's errors to
+``bot.channels`` outcomes — 429 rate limited (with ``retry_after``), 403 unreachable (blocked),
+400 rejected, network errors and 5xx transient — so the outbox worker is the same for every
+channel. Texts are sent without ``parse_mode``: what a user typed shows literally.
 """
 
 from __future__ import annotations
@@ -27,8 +20,8 @@ import io
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,7 +31,8 @@ from urllib.parse import urlsplit
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from aiohttp import web  # noqa: E402
-from telegram import (
+from telegram import (  # noqa: E402
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -48,21 +42,23 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import (
+from telegram.constants import ChatMemberStatus, ChatType  # noqa: E402
+from telegram.error import (  # noqa: E402
     BadRequest,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.app import App
-from bot.engine import ChatLocks
-from bot.types import Incoming, Reply
+from bot.channels import Capabilities, Outcome, SendResult, utf16_count  # noqa: E402
+from bot.inbox import event_of  # noqa: E402
+from bot.outage import Outage  # noqa: E402
+from bot.render import render  # noqa: E402
+from bot.types import Incoming, Reply  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -70,451 +66,157 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 PHONE_BUTTON = "📱 Chia sẻ số điện thoại"
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+CAPABILITIES = Capabilities(
+    buttons=True,
+    max_buttons=100,
+    request_phone=True,
+    documents=True,
+    max_text=MAX_TEXT,
+    measure=utf16_count,
+)
 
-# Direct replies: the rate limiter retries a flood wait this many times; network errors
-# are retried by the transport with exponential backoff starting at NETWORK_BACKOFF.
-FLOOD_RETRIES = 3
-NETWORK_RETRIES = 3
-NETWORK_BACKOFF = 0.5
 # HTTP connections to the Bot API. PTB's default (256) makes httpcore's pool bookkeeping,
 # which is quadratic in the number of connections, the bottleneck under load (see
 # bench/telegram_throughput.py); requests beyond it wait up to POOL_TIMEOUT for a connection.
 CONNECTIONS = 16
 POOL_TIMEOUT = 10.0
-# Updates handled at once (different chats; one chat's updates wait for each other).
-# PTB's default is 256; past the number of connections, requests only queue in httpcore.
-CONCURRENT_UPDATES = 16
-# ``rate_limit_args`` value meaning "one attempt, raise RetryAfter" (see _RateLimiter).
-_NO_RETRY = -1
+# A part after the first of a multi-part send that hits a 429 waits this long at most
+# before the whole reply is reported rate limited.
+PART_RETRY_CAP = 30.0
+# Waiting after a failed getUpdates: doubled each time up to the cap.
+POLL_BACKOFF = 1.0
+POLL_BACKOFF_CAP = 60.0
 
 T = TypeVar("T")
 
 
-class _RateLimiter(AIORateLimiter):
-    """PTB's limiter, plus a way to ask for one attempt without retries.
-
-    ``AIORateLimiter`` treats ``rate_limit_args=0`` as "use the default", so the outbox's
-    single-attempt sends pass ``_NO_RETRY``; they are still throttled like every request.
-    """
-
-    async def process_request(  # type: ignore[override]
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        if rate_limit_args != _NO_RETRY:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        group: int | str | bool = False
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
-            group = chat_id
-        return await self._run_request(  # noqa: SLF001 - PTB is pinned <23
-            chat=chat_id is not None,
-            group=group,
-            allow_paid_broadcast=data.get("allow_paid_broadcast", False),
-            callback=callback,
-            args=args,
-            kwargs=kwargs,
-        )
-
-
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked to wait. (``exc.retry_after`` warns about a type change in
-    PTB 22; this reads the timedelta PTB keeps.)"""
-    return float(exc._retry_after.total_seconds())  # noqa: SLF001
-
-
-def _utf16_len(text: str) -> int:
-    """Telegram measures text in UTF-16 code units (an emoji may count twice)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _cut(text: str, limit: int) -> int:
-    """The largest prefix length (in characters) of ``text`` that fits ``limit`` units."""
-    if _utf16_len(text) <= limit:
-        return len(text)
-    lo, hi = 0, min(len(text), limit)
-    while lo < hi:  # binary search: the prefix is at most ``limit`` characters long
-        mid = (lo + hi + 1) // 2
-        if _utf16_len(text[:mid]) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """How long Telegram asked to wait (PTB keeps it as a timedelta)."""
+    value: Any = getattr(exc, "_retry_after", None)
+    if value is None:
+        return 1.0
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut ``text`` into parts Telegram accepts: at paragraphs, then lines, then words,
-    then anywhere. Parts are never empty; whitespace at the cuts is dropped."""
-    parts: list[str] = []
-    rest = text.strip("\n")
-    while _utf16_len(rest) > limit:
-        window = rest[: _cut(rest, limit)]
-        at = -1
-        for sep in ("\n\n", "\n", " "):
-            at = window.rfind(sep)
-            if at > 0:
-                break
-        if at <= 0:
-            at = len(window)
-        head, rest = rest[:at].rstrip(), rest[at:].lstrip("\n ")
-        if head.strip():
-            parts.append(head)
-    if rest.strip():
-        parts.append(rest)
-    return parts or [text]
+    """Telegram's split: the renderer's, counting UTF-16 units."""
+    from bot.render import split_text as split
+
+    return split(text, limit, utf16_count)
 
 
-class TelegramTransport:
-    def __init__(
-        self,
-        app: App,
-        *,
-        poll_timeout: float = 10.0,
-        poll_interval: float = 0.0,
-        rate_limit: bool = True,
-        connections: int = CONNECTIONS,
-        concurrent_updates: int = CONCURRENT_UPDATES,
-    ) -> None:
-        self.app = app
-        self.settings = app.settings
-        self.poll_timeout = poll_timeout
-        self.poll_interval = poll_interval
-        self.webhook = bool(self.settings.webhook_url)
-        token = self.settings.telegram_bot_token
-        if not token:
-            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-        base_url = self.settings.telegram_api_base_url
-        builder = (
-            Application.builder()
-            .token(token)
-            .base_url(base_url)
-            .concurrent_updates(concurrent_updates)
-            .connection_pool_size(connections)
-            .pool_timeout(POOL_TIMEOUT)
-            .job_queue(None)
-        )
-        if base_url.endswith("/bot"):
-            builder = builder.base_file_url(base_url[: -len("bot")] + "file/bot")
-        if rate_limit:
-            builder = builder.rate_limiter(
-                _RateLimiter(max_retries=FLOOD_RETRIES)  # type: ignore[arg-type]
-            )
-        if self.webhook:
-            builder = builder.updater(None)
-        self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.ptb.add_handler(TypeHandler(Update, self._on_update))
-        self.ptb.add_error_handler(self._on_error)
-        self._rate_limited = rate_limit
-        self._chats = ChatLocks()
+def result_of(exc: TelegramError) -> SendResult:
+    """A Bot API error as a neutral outcome."""
+    if isinstance(exc, RetryAfter):
+        return SendResult(Outcome.RATE_LIMITED, retry_after=retry_after_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return SendResult(Outcome.UNREACHABLE, detail=str(exc))
+    if isinstance(exc, BadRequest):
+        return SendResult(Outcome.REJECTED, detail=str(exc))
+    # NetworkError, TimedOut, 5xx, InvalidToken (the token was revoked: nothing can be sent
+    # until an operator fixes it, so keep the messages)
+    return SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
+
+
+class TelegramSender:
+    """Sends neutral replies with a python-telegram-bot ``Bot``; one attempt each."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
         # Chats shown the "share phone" keyboard, which the next plain reply removes.
         self._phone_keyboard: set[str] = set()
-        self._web: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._started = False
-        self.webhook_port: int | None = None
 
-    # --- lifecycle ----------------------------------------------------------------------
-
-    async def start(self) -> None:
-        await self.ptb.initialize()
-        await self.ptb.start()
-        self._started = True
-        await self._set_commands()
-        if self.webhook:
-            await self._start_webhook()
-        else:
-            assert self.ptb.updater is not None
-            await self.ptb.updater.start_polling(
-                poll_interval=self.poll_interval,
-                timeout=timedelta(seconds=max(0, round(self.poll_timeout))),
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-                error_callback=self._on_polling_error,
-            )
-        log.info(
-            "Telegram: @%s is %s",
-            self.ptb.bot.username,
-            f"receiving webhooks on port {self.webhook_port}" if self.webhook else "polling",
+    @classmethod
+    def standalone(cls, token: str, base_url: str, pool_size: int = CONNECTIONS) -> TelegramSender:
+        """A sender without a transport (``kcbot reminders run-due``, benchmarks); use
+        ``async with`` to open and close its connection pool."""
+        request = HTTPXRequest(
+            connection_pool_size=pool_size,
+            read_timeout=15,
+            write_timeout=15,
+            connect_timeout=10,
+            pool_timeout=POOL_TIMEOUT,
         )
+        return cls(Bot(token, base_url=base_url, request=request))
 
-    async def stop(self) -> None:
-        """No new updates; updates being handled finish (replies sent); PTB shuts down."""
-        if not self._started:
-            return
-        self._started = False
-        if self._web is not None:
-            # Stops listening and waits for requests being handled (they await the update).
-            await self._web.cleanup()
-            self._web = None
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.ptb.updater is not None and self.ptb.updater.running:
-            await self.ptb.updater.stop()
-        if self.ptb.running:
-            await self.ptb.stop()  # waits for the updates it is processing
-        await self.ptb.shutdown()
+    async def __aenter__(self) -> TelegramSender:
+        await self.bot.initialize()
+        return self
 
-    async def _set_commands(self) -> None:
-        commands = [BotCommand(c, d) for c, d in self.app.engine.router.command_list]
-        if not commands:
-            return
-        for language in ("vi", None):
-            try:
-                await self._call(
-                    partial(self.ptb.bot.set_my_commands, commands, language_code=language)
-                )
-            except TelegramError as exc:
-                log.warning("could not set the command list (%s): %s", language, exc)
+    async def __aexit__(self, *exc: object) -> None:
+        await self.bot.shutdown()
 
-    # --- webhook ------------------------------------------------------------------------
-
-    async def _start_webhook(self) -> None:
-        url = self.settings.webhook_url
-        assert url is not None
-        path = urlsplit(url).path or "/"
-        web_app = web.Application(client_max_size=1024**2)
-        web_app.router.add_post(path, self._on_webhook)
-        web_app.router.add_get("/healthz", self._on_health)
-        self._web = web.AppRunner(web_app, access_log=None, shutdown_timeout=15.0)
-        await self._web.setup()
-        site = web.TCPSite(self._web, self.settings.listen_host, self.settings.listen_port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.webhook_port = sockets[0].getsockname()[1] if sockets else self.settings.listen_port
-        await self._call(
-            lambda: self.ptb.bot.set_webhook(
-                url,
-                secret_token=self.settings.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
-        )
-
-    async def _on_health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "running": self._started})
-
-    async def _on_webhook(self, request: web.Request) -> web.Response:
-        secret = self.settings.webhook_secret or ""
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            log.warning("webhook request with a wrong secret token from %s", request.remote)
-            return web.Response(status=403, text="forbidden")
+    async def send(self, chat_id: str, reply: Reply) -> SendResult:
+        sent_any = False
         try:
-            data = json.loads(await request.read())
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-            update = Update.de_json(data, self.ptb.bot)
-        except Exception as exc:  # bad JSON or not an update: Telegram would never send it
-            log.warning("webhook: malformed update: %s", exc)
-            return web.Response(status=400, text="bad update")
-        if not self._started:
-            return web.Response(status=503, text="stopping")
-        # Handled before answering: if the process dies meanwhile, Telegram sends the update
-        # again (non-2xx or no answer) and the engine recognises it by update_id.
-        task = asyncio.create_task(self.ptb.process_update(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        try:
-            await asyncio.shield(task)
-        except Exception:
-            log.exception("webhook: update %s failed", update.update_id)
-        return web.Response(text="ok")
-
-    # --- incoming -----------------------------------------------------------------------
-
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        incoming = self.to_incoming(update)
-        query = update.callback_query
-        if incoming is None:
-            if query is not None:
-                await self._answer_callback(query.id)
-            self._note_membership(update)
-            return
-        # Take the chat's place in line before any await: messages stay in order.
-        held = await self._chats((CHANNEL, incoming.chat_id))
-        async with held:
-            if query is not None:
-                await self._answer_callback(query.id)
-            try:
-                replies = await self.app.engine.handle(incoming)
-            except Exception:  # the engine answers its own errors; this is a last resort
-                log.exception("engine failed on update %s", update.update_id)
-                return
-            for reply in replies:
-                if not await self._deliver(incoming.chat_id, reply):
-                    break
-
-    @staticmethod
-    def to_incoming(update: Update) -> Incoming | None:
-        """The ``Incoming`` for a private chat's message or button tap; None to ignore."""
-        update_id = str(update.update_id)
-        query = update.callback_query
-        if query is not None:
-            if query.data is None:
-                return None
-            user = query.from_user
-            chat = query.message.chat if query.message is not None else None
-            if chat is not None and chat.type != ChatType.PRIVATE:
-                return None
-            return Incoming(
-                channel=CHANNEL,
-                chat_id=str(chat.id if chat is not None else user.id),
-                user_id=str(user.id),
-                display_name=user.full_name,
-                payload=query.data,
-                update_id=update_id,
-                time=datetime.now(UTC),
-                language=user.language_code,
-            )
-        message = update.message  # edited messages and channel posts are not asked for
-        if message is None or message.chat.type != ChatType.PRIVATE:
-            return None
-        sender = message.from_user
-        if sender is None or sender.is_bot:
-            return None
-        phone: str | None = None
-        contact = message.contact
-        if contact is not None and contact.user_id == sender.id:
-            phone = contact.phone_number
-        return Incoming(
-            channel=CHANNEL,
-            chat_id=str(message.chat.id),
-            user_id=str(sender.id),
-            display_name=sender.full_name,
-            text=message.text if phone is None else None,
-            phone=phone,
-            update_id=update_id,
-            time=message.date,
-            language=sender.language_code,
-        )
-
-    def _note_membership(self, update: Update) -> None:
-        change = update.my_chat_member
-        if change is None or change.chat.type != ChatType.PRIVATE:
-            return
-        if change.new_chat_member.status == ChatMemberStatus.BANNED:
-            log.info("telegram chat %s blocked the bot", change.chat.id)
-            task = asyncio.get_running_loop().create_task(
-                self._mark_unreachable(str(change.chat.id))
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _answer_callback(self, query_id: str) -> None:
-        """Stop the button's spinner; a query too old to answer is still handled."""
-        try:
-            await self._call(lambda: self.ptb.bot.answer_callback_query(query_id))
+            for method in self._requests(chat_id, reply):
+                await self._call(method, first=not sent_any)
+                sent_any = True
         except TelegramError as exc:
-            log.info("could not answer callback query: %s", exc)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        update_id = getattr(update, "update_id", None)
-        log.error("error while handling update %s", update_id, exc_info=context.error)
-
-    @staticmethod
-    def _on_polling_error(error: TelegramError) -> None:
-        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-            log.warning("getUpdates failed, retrying: %s", error)
-        elif isinstance(error, InvalidToken):
-            log.error("Telegram refused the token (TELEGRAM_BOT_TOKEN): %s", error)
-        else:
-            log.error("getUpdates failed: %s", error)
-
-    # --- outgoing -----------------------------------------------------------------------
-
-    async def send(self, chat_id: str, reply: Reply, *, retry: bool = True) -> None:
-        """Send one reply. ``retry=False``: one attempt, Telegram's errors are raised."""
-        if retry:
-            await self._deliver(chat_id, reply)
-        else:
-            await self._send_reply(chat_id, reply, retry=False)
-
-    async def _deliver(self, chat_id: str, reply: Reply) -> bool:
-        """Send with retries; False when the chat can't be reached any more (blocked)."""
-        try:
-            await self._send_reply(chat_id, reply, retry=True)
-        except Forbidden as exc:
-            log.info("telegram chat %s can't be reached (%s); marking it", chat_id, exc)
-            await self._mark_unreachable(chat_id)
-            return False
-        except BadRequest as exc:
-            log.warning("Telegram refused a reply to chat %s: %s", chat_id, exc)
-        except RetryAfter as exc:
-            log.warning("flood limit persists for chat %s, reply dropped: %s", chat_id, exc)
-        except (NetworkError, TimedOut) as exc:
-            log.warning("network failure sending to chat %s, reply dropped: %s", chat_id, exc)
-        except TelegramError as exc:
-            log.warning("reply to chat %s failed: %s", chat_id, exc)
-        return True
-
-    async def _mark_unreachable(self, chat_id: str) -> None:
-        from db.repos.core import UserRepo
-
-        try:
-            async with self.app.sessions() as session, session.begin():
-                await UserRepo(session).mark_unreachable(CHANNEL, chat_id)
-        except Exception:
-            log.exception("could not mark telegram chat %s unreachable", chat_id)
-
-    async def _send_reply(self, chat_id: str, reply: Reply, *, retry: bool) -> None:
-        bot = self.ptb.bot
-        target = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
-        markup = self._markup(chat_id, reply)
-        texts: list[str] = []
-        caption: str | None = None
-        doc = reply.document
-        if doc is None:
-            texts = split_text(reply.text) if reply.text.strip() else []
-        else:
-            caption = reply.text if doc.caption is None else doc.caption
-            if doc.caption is not None and reply.text.strip():
-                texts = split_text(reply.text)
-            if caption is not None and (not caption.strip() or _utf16_len(caption) > MAX_CAPTION):
-                if caption.strip():
-                    texts += split_text(caption)
-                caption = None
-        if doc is None and not texts:
-            if markup is None:
-                return
-            texts = ["…"]  # buttons need a message to sit on
-        limit: dict[str, Any] = {}
-        if self._rate_limited and not retry:
-            limit["rate_limit_args"] = _NO_RETRY
-        for i, part in enumerate(texts):
-            last = doc is None and i == len(texts) - 1
-            await self._call(
-                partial(
-                    bot.send_message, target, part, reply_markup=markup if last else None, **limit
-                ),
-                retry=retry,
-            )
-        if doc is not None:
-            content, filename = doc.content, doc.filename
-            await self._call(
-                lambda: bot.send_document(
-                    target,
-                    InputFile(io.BytesIO(content), filename=filename),
-                    caption=caption,
-                    reply_markup=markup,
-                    **limit,
-                ),
-                retry=retry,
-            )
+            return result_of(exc)
         if reply.request_phone:
             self._phone_keyboard.add(chat_id)
-        elif isinstance(markup, ReplyKeyboardRemove):
+        elif not reply.buttons:
             self._phone_keyboard.discard(chat_id)
+        return SendResult.sent()
+
+    async def _call(self, method: Callable[[], Awaitable[Any]], *, first: bool) -> Any:
+        """A later part of a multi-part reply waits out a short 429 rather than report the
+        whole reply failed: its first parts are already with the user."""
+        while True:
+            try:
+                return await method()
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                if first or wait > PART_RETRY_CAP:
+                    raise
+                await asyncio.sleep(wait)
+
+    def _requests(self, chat_id: str, reply: Reply) -> list[Callable[[], Awaitable[Any]]]:
+        bot = self.bot
+        target: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+        markup = self._markup(chat_id, reply)
+        calls: list[Callable[[], Awaitable[Any]]] = []
+        parts = render([reply], CAPABILITIES)
+        for n, part in enumerate(parts):
+            # The renderer puts buttons (and the phone request) on the last part only.
+            part_markup = markup if n == len(parts) - 1 else None
+            doc = part.document
+            texts: list[str] = []
+            caption: str | None = None
+            if doc is None:
+                texts = [part.text] if part.text.strip() else []
+            else:
+                caption = part.text if doc.caption is None else doc.caption
+                if doc.caption is not None and part.text.strip():
+                    texts = split_text(part.text)
+                if caption is not None and (
+                    not caption.strip() or utf16_count(caption) > MAX_CAPTION
+                ):
+                    if caption.strip():
+                        texts += split_text(caption)
+                    caption = None
+            if doc is None and not texts:
+                if part_markup is None:
+                    continue
+                texts = ["…"]  # buttons need a message to sit on
+            for i, text in enumerate(texts):
+                on_this = part_markup if doc is None and i == len(texts) - 1 else None
+                calls.append(partial(bot.send_message, target, text, reply_markup=on_this))
+            if doc is not None:
+                calls.append(
+                    partial(
+                        bot.send_document,
+                        target,
+                        InputFile(io.BytesIO(doc.content), filename=doc.filename),
+                        caption=caption,
+                        reply_markup=part_markup,
+                    )
+                )
+        return calls
 
     def _markup(
         self, chat_id: str, reply: Reply
@@ -538,24 +240,295 @@ class TelegramTransport:
             return ReplyKeyboardRemove()
         return None
 
-    async def _call(self, make: Callable[[], Awaitable[T]], *, retry: bool = True) -> T:
-        """Call the Bot API; network failures are retried with backoff when ``retry``."""
-        attempt = 0
+
+class TelegramTransport:
+    """Receives updates into the inbox and offers ``sender`` for the outbox."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        app: Any,  # bot.app.App
+        *,
+        poll_timeout: float = 10.0,
+        poll_interval: float = 0.0,
+        connections: int = CONNECTIONS,
+    ) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.poll_timeout = poll_timeout
+        self.poll_interval = poll_interval
+        self.webhook = bool(self.settings.webhook_url)
+        token = self.settings.telegram_bot_token
+        if not token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        base_url = self.settings.telegram_api_base_url
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(base_url)
+            .connection_pool_size(connections)
+            .pool_timeout(POOL_TIMEOUT)
+            .job_queue(None)
+            .updater(None)  # polling is this transport's own loop (see _poll)
+        )
+        if base_url.endswith("/bot"):
+            builder = builder.base_file_url(base_url[: -len("bot")] + "file/bot")
+        self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.sender = TelegramSender(self.ptb.bot)
+        self._web: web.AppRunner | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+        self._stopping = asyncio.Event()
+        self.webhook_port: int | None = None
+        self.offset: int | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect (retrying with backoff while the Bot API is unreachable), then receive."""
+        await self._initialize()
+        await self.ptb.start()
+        self._started = True
+        self.app.engine.capabilities[CHANNEL] = CAPABILITIES
+        await self._set_commands()
+        if self.webhook:
+            await self._start_webhook()
+        else:
+            with contextlib.suppress(TelegramError):
+                # A webhook left from another deployment would make getUpdates fail.
+                await self.ptb.bot.delete_webhook(drop_pending_updates=False)
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
+        log.info(
+            "Telegram: @%s is %s",
+            self.ptb.bot.username,
+            f"receiving webhooks on port {self.webhook_port}" if self.webhook else "polling",
+        )
+
+    async def _initialize(self) -> None:
+        outage = Outage("Telegram Bot API", self.settings.telegram_api_base_url)
+        delay = POLL_BACKOFF
         while True:
             try:
-                return await make()
-            except RetryAfter as exc:
-                # With the rate limiter on, it has waited and retried already.
-                attempt += 1
-                if not retry or self._rate_limited or attempt > FLOOD_RETRIES:
-                    raise
-                await asyncio.sleep(retry_after_seconds(exc) + 0.1)
-            except (BadRequest, Forbidden, InvalidToken):
+                await self.ptb.initialize()
+                outage.over()
+                return
+            except InvalidToken:
                 raise
-            except NetworkError as exc:  # TimedOut, 5xx, connection refused
-                attempt += 1
-                if not retry or attempt > NETWORK_RETRIES:
-                    raise
-                delay = NETWORK_BACKOFF * 2 ** (attempt - 1)
-                log.info("Telegram request failed (%s); retry %d in %.1fs", exc, attempt, delay)
+            except (NetworkError, OSError) as exc:
+                outage.failed(exc, retry_in=delay)
                 await asyncio.sleep(delay)
+                delay = min(POLL_BACKOFF_CAP, delay * 2)
+
+    async def stop(self) -> None:
+        """No new updates; what is in the inbox stays there for the next start."""
+        if not self._started:
+            return
+        self._started = False
+        self._stopping.set()
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+            self._poller = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.ptb.running:
+            await self.ptb.stop()
+        await self.ptb.shutdown()
+
+    async def _set_commands(self) -> None:
+        commands = [BotCommand(c, d) for c, d in self.app.engine.router.command_list]
+        if not commands:
+            return
+        for language in ("vi", None):
+            try:
+                await self.ptb.bot.set_my_commands(commands, language_code=language)
+            except TelegramError as exc:
+                log.warning("could not set the command list (%s): %s", language, exc)
+
+    # --- polling ------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """getUpdates → inbox → next getUpdates with the offset past them (which is what
+        confirms them to Telegram): an update is never confirmed before it is stored."""
+        outage = Outage("Telegram Bot API", "getUpdates")
+        delay = POLL_BACKOFF
+        while not self._stopping.is_set():
+            try:
+                updates = await self.ptb.bot.get_updates(
+                    offset=self.offset,
+                    timeout=round(self.poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                if updates:
+                    await self.receive(updates)
+                    self.offset = updates[-1].update_id + 1
+                outage.over()
+                delay = POLL_BACKOFF
+            except asyncio.CancelledError:
+                raise
+            except InvalidToken as exc:
+                outage.failed(exc, retry_in=POLL_BACKOFF_CAP, what="Telegram refused the token")
+                await self._sleep(POLL_BACKOFF_CAP)
+            except Exception as exc:  # network, Bot API 5xx, database down: try again
+                outage.failed(exc, retry_in=delay)
+                await self._sleep(delay)
+                delay = min(POLL_BACKOFF_CAP, delay * 2)
+                continue
+            if self.poll_interval:
+                await self._sleep(self.poll_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    # --- webhook ------------------------------------------------------------------------
+
+    async def _start_webhook(self) -> None:
+        url = self.settings.webhook_url
+        assert url is not None
+        path = urlsplit(url).path or "/"
+        web_app = web.Application(client_max_size=1024**2)
+        web_app.router.add_post(path, self._on_webhook)
+        web_app.router.add_get("/healthz", self._on_health)
+        self._web = web.AppRunner(web_app, access_log=None, shutdown_timeout=15.0)
+        await self._web.setup()
+        site = web.TCPSite(self._web, self.settings.listen_host, self.settings.listen_port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.webhook_port = sockets[0].getsockname()[1] if sockets else self.settings.listen_port
+        await self.ptb.bot.set_webhook(
+            url,
+            secret_token=self.settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+
+    async def _on_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "running": self._started})
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.webhook_secret or ""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("webhook request with a wrong secret token from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        body = await request.read()  # over client_max_size: aiohttp answers 413
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.ptb.bot)
+        except Exception as exc:  # bad JSON or not an update: Telegram would never send it
+            log.warning("webhook: malformed update: %s", exc)
+            return web.Response(status=400, text="bad update")
+        if not self._started:
+            return web.Response(status=503, text="stopping")
+        try:
+            await self.receive([update])
+        except Exception as exc:  # not stored: Telegram sends it again later
+            log.warning("webhook: update %s not stored: %s", update.update_id, exc)
+            return web.Response(status=503, text="try again")
+        return web.Response(text="ok")
+
+    # --- incoming -----------------------------------------------------------------------
+
+    async def receive(self, updates: list[Update]) -> None:
+        """Store the updates the bot answers in the inbox (one transaction), then stop the
+        buttons' spinners and note blocked chats. Returns once they are committed."""
+        events = []
+        queries = []
+        for update in updates:
+            incoming = self.to_incoming(update)
+            if incoming is not None:
+                events.append(event_of(incoming, str(update.update_id), update.to_json()))
+                if update.callback_query is not None:
+                    queries.append(update.callback_query.id)
+            elif update.callback_query is not None:
+                queries.append(update.callback_query.id)
+            self._note_membership(update)
+        await self.app.inbox.accept(events)
+        for query_id in queries:
+            self._background(self._answer_callback(query_id))
+
+    @staticmethod
+    def to_incoming(update: Update) -> Incoming | None:
+        """The ``Incoming`` for a private chat's message or button tap; None to ignore."""
+        update_id = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            if query.data is None:
+                return None
+            user = query.from_user
+            chat = query.message.chat if query.message is not None else None
+            if chat is not None and chat.type != ChatType.PRIVATE:
+                return None
+            return Incoming(
+                channel=CHANNEL,
+                chat_id=str(chat.id if chat is not None else user.id),
+                user_id=str(user.id),
+                display_name=user.full_name,
+                payload=query.data,
+                update_id=update_id,
+                time=datetime.now(UTC),
+                language=user.language_code,
+            )
+        # An edited message is answered like a new one (people correct a typo and resend).
+        message = update.message or update.edited_message
+        if message is None or message.chat.type != ChatType.PRIVATE:
+            return None
+        sender = message.from_user
+        if sender is None or sender.is_bot:
+            return None
+        phone: str | None = None
+        contact = message.contact
+        if contact is not None and contact.user_id == sender.id:
+            phone = contact.phone_number
+        # A photo's caption is read as its text.
+        text = message.text if message.text is not None else message.caption
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            user_id=str(sender.id),
+            display_name=sender.full_name,
+            text=text if phone is None else None,
+            phone=phone,
+            update_id=update_id,
+            time=message.date,
+            language=sender.language_code,
+        )
+
+    def _note_membership(self, update: Update) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        if change.new_chat_member.status == ChatMemberStatus.BANNED:
+            log.info("telegram chat %s blocked the bot", change.chat.id)
+            self._background(self._mark_unreachable(str(change.chat.id)))
+
+    def _background(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        """Stop the button's spinner; a query too old to answer is still handled."""
+        try:
+            await self.ptb.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.info("could not answer callback query: %s", exc)
+
+    async def _mark_unreachable(self, chat_id: str) -> None:
+        from db.repos.core import UserRepo
+
+        try:
+            async with self.app.sessions() as session, session.begin():
+                await UserRepo(session).mark_unreachable(CHANNEL, chat_id)
+        except Exception:
+            log.exception("could not mark telegram chat %s unreachable", chat_id)

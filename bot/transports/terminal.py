@@ -8,20 +8,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels import Capabilities
 from bot.engine import Engine
-from bot.types import Document, Incoming, Reply
+from bot.render import render
+from bot.types import Document, Incoming
 
 CHANNEL = "terminal"
-
-
-def render(reply: Reply, start: int = 1) -> tuple[str, int]:
-    """The reply as terminal text; buttons numbered from ``start``."""
-    lines = [reply.text]
-    n = start
-    for b in reply.all_buttons():
-        lines.append(f"  [{n}] {b.label}")
-        n += 1
-    return "\n".join(lines), n
+# A terminal shows no buttons (choices are numbered) and saves files to a folder.
+CAPABILITIES = Capabilities(buttons=False, documents=True, max_text=100_000)
 
 
 def _save(folder: Path, document: Document) -> Path:
@@ -43,11 +37,11 @@ async def chat(
     chat_id = chat_id or f"terminal-{getpass.getuser()}"
     loop = asyncio.get_running_loop()
 
+    engine.capabilities[CHANNEL] = CAPABILITIES
+
     async def send(incoming: Incoming) -> None:
-        number = 1
-        for reply in await engine.handle(incoming):
-            text, number = render(reply, number)
-            print(f"\n🤖 {text}", file=stdout)
+        for reply in render(await engine.handle(incoming), CAPABILITIES):
+            print(f"\n🤖 {reply.text}", file=stdout)
             if reply.document is not None:
                 path = await asyncio.to_thread(_save, documents_dir, reply.document)
                 print(f"   📎 Đã lưu tệp: {path}", file=stdout)

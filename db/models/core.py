@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, utcnow
@@ -55,3 +55,34 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InboxEvent(Base):
+    """One incoming event from a platform, stored before the platform is told it arrived.
+
+    state: pending → processing (claimed, ``claimed_until`` is the lease) → done | failed.
+    ``incoming`` is the channel-neutral message (``bot.types.Incoming`` as JSON) that the
+    transport made of ``raw``, the platform's own payload, kept for diagnosis.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        # Claiming: the open rows in arrival order; and "is an earlier row of this chat open".
+        Index("ix_inbox_state_id", "state", "id"),
+        Index("ix_inbox_chat", "channel", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    incoming: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raw: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -83,6 +84,7 @@ class OutboxMessage(Base):
         UniqueConstraint("campaign", "channel", "chat_id"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_channel_chat", "channel", "chat_id"),
+        Index("ix_outbox_claim", "status", "priority", "not_before"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -101,6 +103,13 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # 0: a direct reply to a user's message (goes first), 1: bulk (reminders, broadcasts).
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    # A file to hand over with the text (the filled request), and a phone-number request.
+    document_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    document: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    document_caption: Mapped[str | None] = mapped_column(Text, nullable=True)
+    request_phone: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutboxAttempt(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, String, bindparam, column, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,11 +30,7 @@ _STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
 def _hot(conn: AsyncConnection, name: str, build: Callable[[Any], Any]) -> Any:
-    """A statement of the per-message path, built once per dialect with bound parameters.
-
-    Building an INSERT … ON CONFLICT … RETURNING costs more CPU than running it on SQLite;
-    reusing one statement object keeps the engine's overhead per message small.
-    """
+    """A statement of the per-message path, built once per dialect with bound parameters."""
     dialect = conn.dialect.name
     key = (dialect, name)
     stmt = _STATEMENTS.get(key)
@@ -43,11 +39,46 @@ def _hot(conn: AsyncConnection, name: str, build: Callable[[Any], Any]) -> Any:
     return stmt
 
 
+class ConversationStore(Protocol):
+    """The conversation store every backend implements (the contract the tests in
+    ``tests/db/test_conversation_store.py`` check on SQLite and PostgreSQL)."""
+
+    async def record_and_lock(
+        self, channel: str, chat_id: str, update_id: str | None
+    ) -> ConversationRow | None: ...
+
+    async def lock_conversation(self, channel: str, chat_id: str) -> ConversationRow: ...
+
+    async def save_conversation(
+        self,
+        channel: str,
+        chat_id: str,
+        dialogue: str | None,
+        step: str | None,
+        data: dict[str, Any],
+        last_buttons: list[Any],
+    ) -> None: ...
+
+    async def user_seen(
+        self,
+        channel: str,
+        chat_id: str,
+        user_id: str,
+        display_name: str | None,
+        language: str | None,
+        now: datetime,
+    ) -> SeenUser: ...
+
+    async def prune(self, older_than: timedelta) -> int: ...
+
+
 class ChatStore:
-    """The per-message path of the engine, in plain SQL on one connection.
+    """The conversation store on one connection, inside the caller's transaction, with
+    SQLAlchemy Core statements that serve both SQLite and PostgreSQL.
 
     Each message costs four statements at most: record the update id, upsert the user,
-    lock and load the chat's state, save it if it changed. Statements are built once.
+    lock and load the chat's state, save it if it changed. Statements are built once per
+    dialect (building an INSERT … ON CONFLICT … RETURNING costs more than running it).
     """
 
     def __init__(self, conn: AsyncConnection) -> None:
@@ -133,62 +164,16 @@ class ChatStore:
     async def _rows(
         self, name: str, build: Callable[[Any], Any], params: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
-        """Run a hot statement; its RETURNING rows as tuples.
-
-        On SQLite the statement goes straight to aiosqlite in one call: SQLAlchemy's adapter
-        would make four thread hops of it (cursor, execute, fetch, close), which cost more
-        than SQLite's own work. The connection and its transaction are the same.
-        """
-        stmt = _hot(self.conn, name, build)
-        if self.conn.dialect.name == "sqlite":
-            dialect = self.conn.dialect
-            fast = _hot(self.conn, f"{name}:raw", lambda _d: _SQLiteStatement(stmt, dialect))
-            raw = (await self.conn.get_raw_connection()).driver_connection
-            return await fast.run(raw, params)
-        result = await self.conn.execute(stmt, params)
+        """Run a hot statement; its RETURNING rows as tuples."""
+        result = await self.conn.execute(_hot(self.conn, name, build), params)
         return [tuple(row) for row in result] if result.returns_rows else []
 
-
-class _SQLiteStatement:
-    """A hot statement compiled once for SQLite, with its parameter and result conversions
-    taken from the column types (so values are stored exactly as SQLAlchemy stores them)."""
-
-    def __init__(self, stmt: Any, dialect: Any) -> None:
-        self.compiled = stmt.compile(dialect=dialect)
-        self.names = list(self.compiled.positiontup or [])
-        self.to_db = [
-            self.compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)
-            for n in self.names
-        ]
-        self.from_db = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
-            for c in stmt.exported_columns
-        ]
-
-    async def run(self, raw: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        values = self.compiled.construct_params(params)
-        args = tuple(
-            convert(values[n]) if convert else values[n]
-            for n, convert in zip(self.names, self.to_db, strict=True)
-        )
-        rows = await raw.execute_fetchall(self.compiled.string, args)
-        converts = self.from_db
-        return [
-            tuple(conv(v) if conv else v for conv, v in zip(converts, row, strict=True))
-            for row in rows
-        ]
-
-
-class UpdateLog:
-    """Which updates were handled already (Telegram redelivers after a crash)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
     async def prune(self, older_than: timedelta) -> int:
-        stmt = delete(ProcessedUpdate).where(ProcessedUpdate.received_at < utcnow() - older_than)
-        result = await self.session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        """Forget handled update ids older than ``older_than``."""
+        result = await self.conn.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.received_at < utcnow() - older_than)
+        )
+        return int(result.rowcount)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.types import Button, Document, Reply
 from db.models.core import User
 from db.models.events import OutboxAttempt, OutboxMessage
 from db.repos.core import dialect_insert, is_postgres
@@ -32,6 +33,77 @@ class NewMessage:
     text: str
     buttons: list[Any]
     not_before: datetime
+
+
+DIRECT, BULK = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class DirectReply:
+    """A reply queued in the transaction that handled the message it answers."""
+
+    id: int
+    channel: str
+    chat_id: str
+    reply: Reply
+
+
+async def insert_direct(
+    conn: AsyncConnection,
+    *,
+    campaign: str,
+    channel: str,
+    chat_id: str,
+    replies: Sequence[Reply],
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[DirectReply]:
+    """Queue the replies to one message, already claimed by ``token`` for ``lease``: the
+    process that handled the message sends them at once; if it dies, any sender takes
+    them when the lease has passed. ``campaign:i`` keys each reply (idempotency)."""
+    if not replies:
+        return []
+    values = [
+        {
+            "campaign": f"{campaign}:{i}",
+            "channel": channel,
+            "chat_id": chat_id,
+            "text": r.text,
+            "buttons": [[[b.label, b.payload] for b in row] for row in r.buttons],
+            "status": SENDING,
+            "priority": DIRECT,
+            "not_before": now,
+            "attempts": 0,
+            "claimed_by": token,
+            "claimed_until": now + lease,
+            "created_at": now,
+            "updated_at": now,
+            "document_name": r.document.filename if r.document else None,
+            "document": r.document.content if r.document else None,
+            "document_caption": r.document.caption if r.document else None,
+            "request_phone": r.request_phone,
+        }
+        for i, r in enumerate(replies)
+    ]
+    stmt = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
+    ids = [row[0] for row in (await conn.execute(stmt, values)).all()]
+    return [DirectReply(i, channel, chat_id, r) for i, r in zip(ids, replies, strict=True)]
+
+
+def reply_of(row: Any) -> Reply:
+    """The ``Reply`` an outbox row holds."""
+    document = None
+    if row.document is not None:
+        document = Document(
+            row.document_name or "tep", bytes(row.document), caption=row.document_caption
+        )
+    return Reply(
+        row.text,
+        buttons=[[Button(label, payload) for label, payload in r] for r in row.buttons or []],
+        document=document,
+        request_phone=bool(row.request_phone),
+    )
 
 
 def _free(now: datetime) -> Any:
@@ -81,7 +153,7 @@ class OutboxRepo:
         query = (
             select(OutboxMessage.id)
             .where(_free(now), OutboxMessage.channel.in_(list(channels)))
-            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
             .limit(limit)
         )
         if is_postgres(self.session):
@@ -101,7 +173,7 @@ class OutboxRepo:
                 OutboxMessage.claimed_by == token,
                 OutboxMessage.status == SENDING,
             )
-            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
             .execution_options(populate_existing=True)
         )
         return list(rows.all())

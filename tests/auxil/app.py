@@ -87,6 +87,10 @@ class ChatUser:
 @pytest.fixture
 async def app(db_url: str) -> AsyncIterator[App]:
     """The real app (migrations, knowledge base, features) on SQLite and PostgreSQL."""
+    from bot.transports.telegram import CAPABILITIES
+
     application = await build_app(make_settings(db_url))
+    # As if the Telegram transport had started: its users tap buttons (ChatUser's default).
+    application.engine.capabilities["telegram"] = CAPABILITIES
     yield application
     await application.close()

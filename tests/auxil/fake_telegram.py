@@ -117,6 +117,8 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self._hold: asyncio.Event | None = None
+        self.holding = 0  # sends waiting for release()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -239,6 +241,16 @@ class FakeTelegram:
         text = description or _ERRORS.get(status, "Error").format(retry_after=retry_after)
         for _ in range(count):
             self._failures[method].append((status, text, retry_after if status == 429 else None))
+
+    def hold_sends(self) -> None:
+        """Sends wait unanswered until ``release()`` (a slow Telegram): a bot killed
+        meanwhile has not had its message accepted, which is recorded as ``abandoned``."""
+        self._hold = asyncio.Event()
+
+    def release(self) -> None:
+        if self._hold is not None:
+            self._hold.set()
+        self._hold = None
 
     def block(self, chat_id: int) -> None:
         """User ``chat_id`` blocked the bot: every send to it gets 403."""
@@ -367,6 +379,17 @@ class FakeTelegram:
                 record["reason"] = "injected"
                 raise TelegramError(status, text, retry_after)
             chat_id = params.get("chat_id")
+            if method in SEND_METHODS and self._hold is not None:
+                hold = self._hold
+                self.holding += 1
+                await self._notify()
+                await hold.wait()
+                self.holding -= 1
+                if request.transport is None or request.transport.is_closing():
+                    record.update(status=499, ok=False, reason="abandoned")
+                    self.calls.append(record)
+                    await self._notify()
+                    return web.Response(status=499)
             if method in SEND_METHODS and chat_id in self._blocked:
                 record["reason"] = "blocked"
                 raise TelegramError(403, "Forbidden: bot was blocked by the user")

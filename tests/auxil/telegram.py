@@ -38,28 +38,36 @@ class RunningBot:
     app: App
     transport: Any  # TelegramTransport
     settings: Settings
+    workers: Any = None  # bot.workers.Workers
 
     async def stop(self) -> None:
         await self.transport.stop()
+        if self.workers is not None:
+            await self.workers.stop()
         await self.app.close()
 
     async def restart(self) -> None:
         await self.stop()
-        self.app, self.transport = await start_bot(self.settings)
+        self.app, self.transport, self.workers = await start_bot(self.settings)
 
 
-async def start_bot(settings: Settings, **transport_options: Any) -> tuple[App, Any]:
+async def start_bot(settings: Settings, **transport_options: Any) -> tuple[App, Any, Any]:
+    """The app, its Telegram transport and the workers that handle what it receives,
+    as ``kcbot run`` starts them."""
     from bot.transports.telegram import TelegramTransport
+    from bot.workers import start as start_workers
 
     app = await build_app(settings)
     options = {"poll_timeout": POLL_TIMEOUT, "poll_interval": 0.0, **transport_options}
     transport = TelegramTransport(app, **options)
     try:
         await transport.start()
+        workers = await start_workers(app, {"telegram": transport.sender})
     except BaseException:
+        await transport.stop()
         await app.close()
         raise
-    return app, transport
+    return app, transport, workers
 
 
 @pytest.fixture
@@ -77,7 +85,7 @@ async def telegram_settings(db_url: str, fake_telegram: FakeTelegram) -> Setting
 
 @pytest.fixture
 async def running_bot(telegram_settings: Settings) -> AsyncIterator[RunningBot]:
-    app, transport = await start_bot(telegram_settings)
-    bot = RunningBot(app, transport, telegram_settings)
+    app, transport, workers = await start_bot(telegram_settings)
+    bot = RunningBot(app, transport, telegram_settings, workers)
     yield bot
     await bot.stop()
