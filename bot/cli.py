@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 0
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.settings import SettingsError, load_settings
 
     try:
@@ -89,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(func(args, settings))
     except KeyboardInterrupt:
         return 130
+    except (OSError, SQLAlchemyError) as exc:
+        # An unreachable database (or disk) is a fact to state, not a traceback.
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        print(f"Không kết nối được cơ sở dữ liệu hoặc tệp: {reason}", file=sys.stderr)
+        return 1
 
 
 async def _cmd_db_upgrade(args: argparse.Namespace, settings: Any) -> int:
@@ -120,12 +127,20 @@ async def _cmd_chat(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _cmd_run(args: argparse.Namespace, settings: Any) -> int:
+    from telegram.error import InvalidToken
+
     from bot.runner import NoChannelConfigured, serve
 
     try:
         await serve(settings)
     except NoChannelConfigured as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except InvalidToken as exc:
+        print(
+            f"Telegram refused TELEGRAM_BOT_TOKEN ({exc}): check it with @BotFather.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.outage import Outage
 from bot.types import Incoming, incoming_to_json
 from db.models.base import utcnow
 from db.repos.inbox import ClaimedEvent, InboxRepo, NewEvent
@@ -102,14 +103,16 @@ class InboxWorker:
         self._wake.set()
 
     async def run_forever(self) -> None:
+        outage = Outage("The database", "inbox")
         while not self._stopping:
             claimed = 0
             free = self.config.concurrency - len(self._tasks)
             if free > 0 and self.channels:
                 try:
                     claimed = await self._claim(free)
-                except Exception:
-                    log.exception("claiming inbox events failed")
+                    outage.over()
+                except Exception as exc:
+                    outage.failed(exc, retry_in=self.config.poll_seconds)
             if (claimed == 0 or free <= claimed) and not self._stopping:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):

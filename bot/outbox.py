@@ -55,13 +55,13 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import Outcome, Sender, SendResult
+from bot.outage import Outage
 from bot.types import Button, Reply
 from db.models.base import utcnow
 from db.repos.outbox import (
     DIRECT,
     FAILED,
     PENDING,
-    SENT,
     DirectReply,
     NewMessage,
     OutboxRepo,
@@ -266,6 +266,9 @@ class OutboxSender:
         self.paused_until = 0.0
         self.stats = SendStats()
         self._blocked_chats: set[tuple[str, str]] = set()  # blocked while this sender ran
+        # Sent rows waiting to be recorded, and the task recording them.
+        self._sent: list[tuple[int, str, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._claims = 0
         self._stopping = False
         self._wake = asyncio.Event()
@@ -336,13 +339,15 @@ class OutboxSender:
         return result
 
     async def run_forever(self) -> None:
+        outage = Outage("The database", "outbox")
         while not self._stopping:
             try:
                 claimed = await self.run_once()
+                outage.over()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox sender pass failed")
+            except Exception as exc:
+                outage.failed(exc, retry_in=self.config.poll_seconds)
                 claimed = 0
             if not claimed and not self._stopping:
                 self._wake.clear()
@@ -429,7 +434,7 @@ class OutboxSender:
         if outcome is Outcome.SENT:
             self.stats.sent += 1
             # The at-least-once window: between the platform's answer and this commit.
-            await asyncio.shield(self._finish(token, row, SENT, "sent", None))
+            await asyncio.shield(self._mark_sent(token, row))
         elif outcome is Outcome.RATE_LIMITED:
             resume = self._pause(row, result)
             await self._finish(
@@ -534,6 +539,32 @@ class OutboxSender:
             )
         if not kept:
             log.warning("outbox row %s: claim lost before recording %s", row.id, outcome)
+
+    async def _mark_sent(self, token: str, row: Any) -> None:
+        """Record a sent row. Rows sent meanwhile by other tasks are recorded together, in
+        one transaction (group commit): one commit per send would cost more than the send."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((row.id, token, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_sent())
+        await done
+
+    async def _record_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                async with self.sessions() as session, session.begin():
+                    kept = await OutboxRepo(session).mark_sent(
+                        [(i, t) for i, t, _ in batch], self.clock.now()
+                    )
+            except Exception as exc:
+                for _i, _t, done in batch:
+                    done.set_exception(exc)
+                continue
+            if kept < len(batch):
+                log.warning("outbox: %d sent rows had lost their claim", len(batch) - kept)
+            for _i, _t, done in batch:
+                done.set_result(None)
 
     async def _blocked(self, token: str, row: Any, error: str) -> None:
         from db.repos.core import UserRepo

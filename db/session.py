@@ -46,7 +46,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # The inbox worker handles 16 messages at once, each in its own transaction, beside the
+    # receiving transports and the outbox: SQLAlchemy's default pool (5 + 10) makes them
+    # queue for connections.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
+    # No pre-ping (a round trip per checkout): a connection dropped by a restarted server
+    # fails one transaction, which the inbox and outbox retry.
+    return create_async_engine(url, pool_recycle=1800, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -124,3 +124,49 @@ async def test_run_serves_telegram_survives_kill_and_stops_cleanly(
     assert "Traceback" not in output, output
     assert len(fake.sent_to(CHAT)) == 4  # nothing answered twice after the restart
     assert fake.rejected == []
+
+
+async def _run_until_said(tmp_path: Path, env: dict[str, str], phrase: str) -> str:
+    """Start ``kcbot run``, wait until its log says ``phrase``, stop it with SIGTERM."""
+    log_file = tmp_path / "kcbot.log"
+    with log_file.open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        for _ in range(300):
+            if phrase in log_file.read_text(errors="replace") or process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2.5)  # a few more retries: they must not repeat the line
+        assert await stop(process, signal.SIGTERM) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return log_file.read_text(errors="replace")
+
+
+async def test_unreachable_database_is_said_in_one_line_and_retried(tmp_path: Path):
+    env = clean_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        KCBOT_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:9/nowhere",
+    )
+    output = await _run_until_said(tmp_path, env, "unreachable")
+    lines = [line for line in output.splitlines() if "unreachable" in line]
+    assert len(lines) == 1, output  # said once, not once per retry
+    assert "The database is unreachable" in lines[0] and "127.0.0.1:9" in lines[0]
+    assert "Traceback" not in output
+
+
+async def test_unreachable_bot_api_is_said_in_one_line_and_retried(tmp_path: Path):
+    env = clean_env(
+        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot"
+    )
+    output = await _run_until_said(tmp_path, env, "unreachable")
+    lines = [line for line in output.splitlines() if "unreachable" in line]
+    assert len(lines) == 1, output
+    assert "Telegram Bot API is unreachable" in lines[0]
+    assert "Traceback" not in output

@@ -307,7 +307,7 @@ async def test_blocked_user_is_marked_and_others_still_served(
     fake_telegram.push_message(2002, "/start")
     await fake_telegram.wait_for_messages(2002, 1)
     await fake_telegram.wait_for(lambda f: any(c["reason"] == "blocked" for c in f.calls))
-    await running_bot.transport.stop()  # lets the update being handled finish
+    await running_bot.workers.stop()  # lets the updates being handled finish
     async with running_bot.app.sessions() as session:
         blocked = await UserRepo(session).get("telegram", str(CHAT))
         other = await UserRepo(session).get("telegram", "2002")

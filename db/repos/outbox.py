@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.types import Button, Document, Reply
@@ -226,6 +226,37 @@ class OutboxRepo:
         )
         await self.record_attempt(row_id, now, outcome, error, token)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_sent(self, rows: Sequence[tuple[int, str]], now: datetime) -> int:
+        """Record many rows as sent by their claimers (``(id, token)``) in two statements;
+        how many were still claimed by them."""
+        if not rows:
+            return 0
+        params = [{"row_id": i, "token": t} for i, t in rows]
+        table: Any = OutboxMessage.__table__
+        stmt = (
+            update(table)
+            .where(
+                table.c.id == bindparam("row_id"),
+                table.c.claimed_by == bindparam("token"),
+                table.c.status == SENDING,
+            )
+            .values(
+                status=SENT,
+                sent_at=now,
+                updated_at=now,
+                claimed_until=None,
+                last_error=None,
+                attempts=table.c.attempts + 1,
+            )
+        )
+        conn = await self.session.connection()
+        result = await conn.execute(stmt, params)
+        await conn.execute(
+            insert(OutboxAttempt),
+            [{"outbox_id": i, "at": now, "outcome": "sent", "worker": t} for i, t in rows],
+        )
+        return int(result.rowcount or 0)
 
     async def record_attempt(
         self, row_id: int, now: datetime, outcome: str, error: str | None, worker: str | None
