@@ -257,7 +257,7 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
 
 
 def status_message(draft: Any, note: str | None) -> str:
-    from handlers.intake_steps import STATUS_LABELS
+    from handlers.intake.steps import STATUS_LABELS
     from knowledge.support import catalogue
 
     st = catalogue().get(draft.support_type)

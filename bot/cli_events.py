@@ -35,6 +35,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from knowledge.formats import LOCAL_TZ
+from knowledge.normalize import fold_key
+from knowledge.vocabulary import vocabulary
+
 COLUMNS = (
     "title",
     "kind",
@@ -61,14 +65,8 @@ HEADER_ALIASES = {
     "source": {"source", "nguon", "nguon tin"},
 }
 
-KIND_ALIASES = {
-    "deadline": ("deadline", "han nop", "han chot", "han", "nop ho so"),
-    "trade_fair": ("trade fair", "fair", "hoi cho", "trien lam", "hctl"),
-    "selection": ("selection", "binh chon", "san pham tieu bieu"),
-    "training": ("training", "tap huan", "dao tao", "lop hoc", "khoa hoc", "boi duong"),
-    "conference": ("conference", "hoi nghi", "hoi thao", "dien dan"),
-    "other": ("other", "khac"),
-}
+# Kind -> folded words that name it in the «loại» column (knowledge/rules/vocabulary.yaml).
+KIND_ALIASES = {term.key: term.words for term in vocabulary().event_kinds}
 
 DATE_HELP = "dùng YYYY-MM-DD, YYYY-MM-DD HH:MM, DD/MM/YYYY hoặc DD/MM/YYYY HH:MM"
 ALL_PROVINCES = {"all", "tat ca", "ca nuoc", "toan quoc", "*"}
@@ -90,14 +88,8 @@ class ImportReport:
 # --- parsing ----------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    from db.repos.events import fold
-
-    return fold(text)
-
-
 def canonical_header(name: str) -> str | None:
-    key = _fold(str(name or ""))
+    key = fold_key(str(name or ""))
     for column, aliases in HEADER_ALIASES.items():
         if key in aliases:
             return column
@@ -105,7 +97,7 @@ def canonical_header(name: str) -> str | None:
 
 
 def parse_kind(value: str) -> str:
-    key = _fold(value)
+    key = fold_key(value)
     if not key:
         raise RowError("thiếu loại sự kiện (kind / loại)")
     for kind, aliases in KIND_ALIASES.items():
@@ -120,8 +112,6 @@ def parse_kind(value: str) -> str:
 
 def parse_when(value: Any, what: str) -> tuple[datetime, bool]:
     """A local date or date-time → (UTC instant, date only?)."""
-    from db.repos.events import LOCAL_TZ
-
     if isinstance(value, datetime):
         if value.time() == time(0, 0):
             return datetime.combine(value.date(), time(0), LOCAL_TZ).astimezone(UTC), True
@@ -157,10 +147,10 @@ def _split(value: str) -> list[str]:
 
 
 def parse_provinces(value: str) -> list[str]:
-    from bot.reminders import find_province
+    from handlers.reminders.scheduling import find_province
 
     parts = _split(value)
-    if not parts or any(_fold(p) in ALL_PROVINCES for p in parts):
+    if not parts or any(fold_key(p) in ALL_PROVINCES for p in parts):
         return []
     return [find_province(p) or p for p in parts]
 
@@ -233,8 +223,8 @@ async def import_rows(
     session: Any, rows: list[tuple[int, dict[str, Any]]], now: datetime, cfg: Any = None
 ) -> ImportReport:
     """Upsert valid rows, collect the invalid ones; queued reminders follow the changes."""
-    from bot.reminders import event_changed
     from db.repos.events import EventRepo
+    from handlers.reminders.scheduling import event_changed
 
     report = ImportReport()
     repo = EventRepo(session)
@@ -318,7 +308,7 @@ def _now() -> datetime:
 
 
 async def _cmd_import(args: argparse.Namespace, settings: Any) -> int:
-    from bot.reminders import ReminderConfig
+    from handlers.reminders.scheduling import ReminderConfig
 
     if not args.file.exists():
         print(f"Không thấy tệp {args.file}", file=sys.stderr)
@@ -363,8 +353,8 @@ def _event_json(event: Any) -> dict[str, Any]:
 
 
 async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
-    from bot.reminders import KIND_LABELS, format_when
     from db.repos.events import EventRepo
+    from handlers.reminders.scheduling import KIND_LABELS, format_when
 
     engine, sessions = await _open(settings)
     try:
@@ -386,8 +376,8 @@ async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
-    from bot.reminders import ReminderConfig
     from db.repos.events import EventRepo
+    from handlers.reminders.scheduling import ReminderConfig
 
     values = {c: getattr(args, c, None) for c in COLUMNS if c != "title"}
     values["title"] = args.title
@@ -396,7 +386,7 @@ async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
     except RowError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
-    from bot.reminders import event_changed
+    from handlers.reminders.scheduling import event_changed
 
     engine, sessions = await _open(settings)
     try:
@@ -412,8 +402,8 @@ async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _cmd_cancel(args: argparse.Namespace, settings: Any) -> int:
-    from bot.reminders import ReminderConfig, event_changed
     from db.repos.events import EventRepo
+    from handlers.reminders.scheduling import ReminderConfig, event_changed
 
     engine, sessions = await _open(settings)
     try:
@@ -455,8 +445,6 @@ class _StartedClock:
 
 
 def parse_instant(text: str) -> datetime:
-    from db.repos.events import LOCAL_TZ
-
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:  # a local time, as staff think of it
         moment = moment.replace(tzinfo=LOCAL_TZ)
@@ -474,7 +462,7 @@ async def run_due(
 ) -> tuple[int, Any]:
     """Queue what is due at ``now`` and send everything due; (queued, send stats)."""
     from bot.outbox import OutboxConfig, OutboxSender
-    from bot.reminders import ReminderConfig, enqueue_due
+    from handlers.reminders.scheduling import ReminderConfig, enqueue_due
 
     # Without settings (tests, benchmarks): the defaults, which are also the settings' defaults.
     reminders = ReminderConfig.from_settings(settings) if settings else ReminderConfig()

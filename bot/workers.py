@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.outbox import Clock, OutboxConfig, OutboxSender, Sender, SystemClock
-from bot.reminders import ReminderConfig, enqueue_due
+from handlers.reminders.scheduling import ReminderConfig, enqueue_due
 
 log = logging.getLogger(__name__)
 

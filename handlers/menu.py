@@ -6,6 +6,7 @@ import re
 
 from bot.types import Reply
 from handlers.base import Context, Feature, button
+from knowledge.normalize import fold_key
 
 NAME = "menu"
 
@@ -53,15 +54,6 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(r"^(cam on|cam ong|thank|thanks|tks|thank you|ok cam on|camon|cmon|thanks)\b")
 _BYE = re.compile(r"^(tam biet|bye|bai bai|hen gap lai)\b")
-
-
-def _fold(text: str) -> str:
-    """Diacritic-folded lower case, for recognising small talk."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d").replace("\u0111", "d")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
 def given_name(full_name: str | None) -> str | None:
@@ -148,7 +140,7 @@ class MenuFeature(Feature):
     # --- fallbacks used by the router -------------------------------------------------
 
     async def free_text(self, ctx: Context) -> list[Reply]:
-        folded = _fold(ctx.text)
+        folded = fold_key(ctx.text)
         if not folded and not ctx.text:
             return [Reply(NO_TEXT, buttons=menu_buttons())]
         short = len(folded.split()) <= 6

@@ -247,7 +247,7 @@ async def test_every_step_rejects_junk_and_asks_again(app):
 
 
 async def test_money_forms_all_accepted(app):
-    from handlers.intake_parse import parse_money
+    from handlers.intake.parse import parse_money
 
     for text, value in [
         ("350 triệu", 350_000_000),

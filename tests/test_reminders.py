@@ -6,8 +6,8 @@ import pytest
 
 from bot.cli_events import import_rows, run_due
 from bot.outbox import OutboxConfig
-from bot.reminders import ReminderConfig, enqueue_due, event_changed
 from db.repos.events import EventRepo
+from handlers.reminders.scheduling import ReminderConfig, enqueue_due, event_changed
 from tests.test_outbox_support import (
     FakeClock,
     RecordingSender,

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge import places
-from knowledge.places import fold
+from knowledge.formats import money_words
+from knowledge.normalize import fold_key
 from knowledge.support import catalogue
+from knowledge.vocabulary import vocabulary
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,9 @@ _KIND_WORDS = [
     ("dntn", "sme"),
 ]
 
+# The shared sectors (knowledge/rules/vocabulary.yaml), then "other" with its own text.
 SECTORS: dict[str, str] = {
-    "food": "Chế biến nông, lâm, thủy sản, thực phẩm",
-    "craft": "Thủ công mỹ nghệ",
-    "mech": "Cơ khí, điện, điện tử, linh kiện",
-    "consumer": "Hàng tiêu dùng, may mặc, da giày",
-    "material": "Vật liệu xây dựng",
+    **{term.key: term.label for term in vocabulary().sectors},
     "other": "Ngành khác (gõ tên ngành)",
 }
 _SUPPORT_WORDS = [
@@ -153,7 +152,7 @@ SOURCE_SUBJECTS = "Nghị định 45/2012/NĐ-CP, sửa đổi bởi Nghị đ�
 
 
 def guess_kind(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     for words, kind in _KIND_WORDS:
         if f" {words} " in f" {folded} ":
             return kind
@@ -161,10 +160,10 @@ def guess_kind(text: str) -> str | None:
 
 
 def guess_support(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     types = catalogue().types
     for st in types.values():
-        if folded in (fold(st.label), fold(st.button), st.id):
+        if folded in (fold_key(st.label), fold_key(st.button), st.id):
             return st.id
     for words, type_id in _SUPPORT_WORDS:
         if f" {words} " in f" {folded} " and type_id in types:
@@ -173,9 +172,9 @@ def guess_support(text: str) -> str | None:
 
 
 def guess_sector(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     for key, label in SECTORS.items():
-        if key != "other" and folded == fold(label):
+        if key != "other" and folded == fold_key(label):
             return key
     return None
 
@@ -214,7 +213,7 @@ def review_notes(answers: dict[str, Any]) -> list[str]:
             "Ngành nghề do chủ cơ sở tự ghi — cán bộ kiểm tra có thuộc danh mục ngành nghề "
             "được hỗ trợ (Điều 5 NĐ 45/2012/NĐ-CP)."
         )
-    text = fold(f"{answers.get('sector_text', '')} {answers.get('products', '')}")
+    text = fold_key(f"{answers.get('sector_text', '')} {answers.get('products', '')}")
     if "gach nung" in text or "lo gach" in text:
         notes.append(
             "Có liên quan gạch nung: TT 46/2012/TT-BCT không hỗ trợ lò gạch nung thủ công, "
@@ -240,7 +239,8 @@ def sector_text(answers: dict[str, Any]) -> str:
     sector = answers.get("sector")
     if sector == "other":
         return str(answers.get("sector_text") or "")
-    return SECTORS.get(str(sector), "")
+    term = vocabulary().sector(str(sector))
+    return term.label if term is not None else ""
 
 
 def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
@@ -248,19 +248,6 @@ def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
     if not support or catalogue().get(support) is None:
         return None
     return catalogue().estimate(support, answers.get("cost"), centre_name)
-
-
-def money_words(amount: int) -> str:
-    """An amount for running text: "350 triệu đồng", "1,2 tỷ đồng"; exact digits otherwise.
-
-    Shortened only when nothing is lost (at most three decimals of the unit), so that
-    1.234.567.890 đồng is never shown as "1,235 tỷ".
-    """
-    for unit, word in ((1_000_000_000, "tỷ"), (1_000_000, "triệu")):
-        if amount >= unit and amount % (unit // 1000) == 0:
-            short = f"{amount / unit:.3f}".rstrip("0").rstrip(".").replace(".", ",")
-            return f"{short} {word} đồng"
-    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def estimate_line(answers: dict[str, Any], centre_name: str) -> str | None:
@@ -329,7 +316,7 @@ def draft_fields(answers: dict[str, Any], centre_name: str) -> dict[str, Any]:
 
 
 def document_data(draft: Any) -> dict[str, Any]:
-    """What ``bot.documents`` needs, from a Draft row."""
+    """What ``handlers.intake.document`` needs, from a Draft row."""
     answers = dict(draft.answers or {})
     st = catalogue().get(draft.support_type)
     return {

@@ -17,13 +17,13 @@ import logging
 import re
 from typing import Any
 
-from bot.documents import DOCX_MIME, addressee, build_request_docx, filename_for
 from bot.types import Button, Document, Reply, buttons_in_rows
 from db.models.drafts import Draft
 from db.repos.drafts import DraftRepo
-from handlers import intake_steps as S
 from handlers.base import Context, Feature, Services, button
-from handlers.intake_parse import (
+from handlers.intake import steps as S
+from handlers.intake.document import DOCX_MIME, addressee, build_request_docx, filename_for
+from handlers.intake.parse import (
     Invalid,
     clean_text,
     is_back,
@@ -33,7 +33,8 @@ from handlers.intake_parse import (
     parse_reg_no,
 )
 from knowledge import places
-from knowledge.places import fold, in_sentence
+from knowledge.normalize import fold_key
+from knowledge.places import in_sentence
 from knowledge.support import catalogue
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class IntakeFeature(Feature):
         text = ctx.text
         if text and is_back(text):
             return await self.back(ctx, draft)
-        if fold(text) in EXIT_WORDS:
+        if fold_key(text) in EXIT_WORDS:
             return self._exit(ctx)
         if ctx.incoming.phone and step != "phone":
             return [
@@ -182,7 +183,7 @@ class IntakeFeature(Feature):
                 *self._question(ctx, step),
             ]
         if step == "summary":
-            if fold(text) in CONFIRM:
+            if fold_key(text) in CONFIRM:
                 return await self.confirm(ctx, draft)
             return [
                 Reply("Bạn bấm «Xác nhận» để lưu, hoặc «Sửa một mục» để sửa nhé."),
@@ -190,7 +191,7 @@ class IntakeFeature(Feature):
             ]
         if step not in S.BY_ID:  # a step from an older version of this dialogue
             return self._goto(ctx, draft, self._first_missing(ctx) or "support")
-        if fold(text) in KEEP and _answered(self._a(ctx), step):
+        if fold_key(text) in KEEP and _answered(self._a(ctx), step):
             ctx.state.data.pop("cands", None)
             return await self._set(ctx, draft, {})  # as the «Giữ nguyên» button
         try:
@@ -335,7 +336,7 @@ class IntakeFeature(Feature):
         if step == "commune":
             return self._commune_candidates(ctx, text)
         if step == "reg_no":
-            if fold(text) in SKIP:
+            if fold_key(text) in SKIP:
                 return await self._set(ctx, draft, {"reg_no": ""})
             return await self._set(ctx, draft, {"reg_no": parse_reg_no(text, a.get("kind"))})
         if step == "phone":
@@ -383,7 +384,7 @@ class IntakeFeature(Feature):
 
     def _province_candidates(self, ctx: Context, text: str) -> list[Reply]:
         cands = ctx.state.data.get("cands") or []
-        if cands and fold(text) in YES:
+        if cands and fold_key(text) in YES:
             return [Reply("Bạn bấm vào tên tỉnh/thành đúng ở nút bên dưới nhé.")]
         name = clean_text(text, what="tên tỉnh/thành phố", example="Quảng Ngãi", max_len=100)
         matches = places.match_province(name)
@@ -480,7 +481,7 @@ class IntakeFeature(Feature):
         pcode = a.get("province_code")
         if not pcode:
             raise Invalid("Bạn cần chọn tỉnh/thành phố trước.")
-        if ctx.state.data.get("cands") and fold(text) in YES:
+        if ctx.state.data.get("cands") and fold_key(text) in YES:
             return [Reply("Bạn bấm vào tên xã/phường đúng ở nút bên dưới nhé.")]
         example = places.example_commune(int(pcode))
         name = clean_text(text, what="tên xã/phường", example=example, max_len=100)
