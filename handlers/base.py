@@ -65,6 +65,9 @@ class Context:
     services: Services
     router: Router
     _session: AsyncSession | None = field(default=None, repr=False)
+    # What a handler found while handling this one message (e.g. the intake's draft row),
+    # for the hooks it calls later; never saved.
+    scratch: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> AsyncSession:

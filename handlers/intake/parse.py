@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
+from handlers.forms.model import Hint
 from knowledge.normalize import fold, fold_key
 
 
-class Invalid(ValueError):
+class Invalid(Hint):
     """The answer can't be used; ``str(exc)`` is the message for the user."""
 
 
@@ -173,13 +174,6 @@ def parse_reg_no(text: str, kind: str | None) -> str:
         "số đăng ký hộ kinh doanh gồm chữ và số, ví dụ 27A8012345. "
         "Chưa có thì bấm «Bỏ qua»."
     )
-
-
-_BACK = {"quay lai", "quay lai di", "tro lai", "lui", "lui lai", "back", "quay ve", "ql"}
-
-
-def is_back(text: str) -> bool:
-    return fold_key(text) in _BACK
 
 
 def clean_text(text: str, *, what: str, example: str, max_len: int = 300) -> str:
