@@ -6,6 +6,7 @@ import re
 
 from bot.types import Reply
 from handlers.base import Context, Feature, button
+from handlers.forms.words import is_quit
 from knowledge.normalize import fold_key
 
 NAME = "menu"
@@ -45,6 +46,7 @@ CANCELLED = "Đã dừng việc đang làm."
 # What stays after /cancel, per dialogue (said so that nobody fears losing their answers).
 CANCEL_NOTES = {
     "intake": "Hồ sơ đang làm dở vẫn được lưu: bấm «📝 Tạo hồ sơ đề nghị hỗ trợ» để làm tiếp.",
+    "reminders": "Nhắc lịch của bạn giữ như cũ.",
 }
 NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở."
 
@@ -152,6 +154,8 @@ class MenuFeature(Feature):
             return [Reply("Chào bạn, chúc cơ sở làm ăn thuận lợi! Khi cần cứ nhắn mình.")]
         if folded in {"menu", "bat dau", "start"}:
             return [main_menu()]
+        if is_quit(ctx.text):  # «hủy», «thôi» … with no dialogue going on
+            return [main_menu(NOTHING_TO_CANCEL)]
         faq = ctx.router.get("faq")
         if faq is not None:
             return await faq.on_text(ctx)

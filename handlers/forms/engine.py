@@ -446,6 +446,12 @@ class FormFeature(Feature):
             if key == label_key(choice.label) or key == choice.id or key in choice.words:
                 return choice
         names = {i: label_key(c.label) for i, c in enumerate(choices)}
+        # The start of one label only ("cơ khí" for «Cơ khí, điện, điện tử»).
+        starts = [
+            i for i, name in names.items() if len(key) >= 3 and f"{name} ".startswith(f"{key} ")
+        ]
+        if len(starts) == 1:
+            return choices[starts[0]]
         best = process.extractOne(key, names, scorer=fuzz.ratio, score_cutoff=_CHOICE_CUTOFF)
         if best is not None:
             return choices[best[2]]

@@ -56,6 +56,9 @@ _PHRASES = (
     "phai khong",
     "co can",
     "can gi",
+    "gi",
+    "ai duoc",
+    "ai la",
 )
 _PHRASE_MAX_WORDS = 12
 

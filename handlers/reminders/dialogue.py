@@ -63,7 +63,7 @@ def _when_text(cfg: ReminderConfig) -> str:
 
 
 def _kind_choices(ctx: Context, a: Answers) -> list[Choice]:
-    return [Choice(k, f"{KIND_ICONS[k]} {KIND_LABELS[k]}") for k in EVENT_KINDS]
+    return [Choice(t.key, f"{t.icon} {t.label}", words=t.words) for t in vocabulary().event_kinds]
 
 
 def _province_choices(ctx: Context, a: Answers) -> list[Choice]:
@@ -86,7 +86,7 @@ def _read_province(text: str, a: Answers) -> str:
 
 
 def _sector_choices(ctx: Context, a: Answers) -> list[Choice]:
-    return [Choice(k, label) for k, label in SECTORS.items()]
+    return [Choice(t.key, t.label, words=t.words) for t in vocabulary().sectors]
 
 
 def _at_least_one_kind(a: Answers) -> str | None:
