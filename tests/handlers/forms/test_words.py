@@ -6,7 +6,6 @@ import pytest
 
 from handlers.forms import words
 
-
 QUIT = ["hủy", "huỷ", "HUỶ", "huy", "thôi", "thoi", "thoát", "thoat", "dừng", "dung", "  Thôi! "]
 
 
