@@ -21,7 +21,15 @@ from bot.settings import Settings
 from db.models.events import Event, OutboxMessage, Subscription
 from db.repos.events import EventRepo, SubscriptionRepo
 from db.repos.outbox import PENDING, SENT, NewMessage, OutboxRepo
-from knowledge.formats import LOCAL_TZ, WEEKDAYS, at_local, local_day, to_local
+from knowledge.formats import (
+    LOCAL_TZ,
+    at_local,
+    date_text,
+    local_day,
+    time_text,
+    to_local,
+    weekday_date,
+)
 from knowledge.normalize import fold_key
 from knowledge.places import CITY, all_provinces, match_province
 from knowledge.vocabulary import vocabulary
@@ -173,15 +181,15 @@ def due_offset(event: Event, now: datetime, cfg: ReminderConfig) -> tuple[int, d
 
 def format_when(event: Event) -> str:
     start = to_local(event.starts_at)
-    text = f"{WEEKDAYS[start.weekday()]} {start:%d/%m/%Y}"
+    text = weekday_date(start)
     if not event.all_day:
-        text = f"{start:%H:%M}, {text}"
+        text = f"{time_text(start)}, {text}"
     if event.ends_at is not None:
         end = to_local(event.ends_at)
         if end.date() != start.date():
-            text += f" → {WEEKDAYS[end.weekday()]} {end:%d/%m/%Y}"
+            text += f" → {weekday_date(end)}"
         elif not event.all_day and end.time() != start.time():
-            text += f" – {end:%H:%M}"
+            text += f" – {time_text(end)}"
     return text
 
 
@@ -207,9 +215,8 @@ def reminder_text(event: Event, offset: int, send_at: datetime) -> str:
 
 
 def cancel_text(event: Event) -> str:
-    start = to_local(event.starts_at)
     return (
-        f"❗ Sự kiện «{event.title}» ngày {start:%d/%m/%Y} đã bị HỦY.\n"
+        f"❗ Sự kiện «{event.title}» ngày {date_text(event.starts_at)} đã bị HỦY.\n"
         "Mình đã nhắc bạn trước đó, nay báo lại để bạn không mất công chuẩn bị. "
         "Nếu có lịch mới mình sẽ nhắn bạn."
     )[:3500]
