@@ -44,7 +44,11 @@ FIRST = "Đây là câu đầu tiên rồi. Muốn dừng thì bấm «{exit}».
 NO_CONTACT = "Mình chưa cần số điện thoại ở bước này."
 SUMMARY_HINT = "Bạn bấm «Xác nhận» để lưu, hoặc «Sửa một mục» để sửa nhé."
 FAQ_AFTER = "Mình hỏi tiếp nhé:"
-# Leading emoji and check boxes on labels, not part of what people type.
+QUESTION_LATER = (
+    "Câu hỏi này mình chưa trả lời chắc được. Bạn trả lời câu dưới đây trước, "
+    "xong rồi hỏi lại mình nhé."
+)
+# How close (rapidfuzz ratio, 0-100) a typed word must be to a label to count as a typo of it.
 _CHOICE_CUTOFF = 88
 
 
@@ -53,7 +57,8 @@ def _box(ticked: bool) -> str:
 
 
 def label_key(label: str) -> str:
-    """A button label as typed: folded, without its leading emoji or check box."""
+    """A button label as people type it: folded; emoji and check boxes fall away with the
+    punctuation."""
     return fold_key(label)
 
 
@@ -381,6 +386,8 @@ class FormFeature(Feature):
                 return await self.store(ctx, step, {step.id: step.skip_value})
             if words.is_skip(text):
                 return [Reply(NO_SKIP), *self.question(ctx, step.id)]
+        if step.free_text and words.looks_like_question(text):
+            return await self.faq_then_step(ctx, step, text)
         special = await self.read(ctx, step, text)
         if special is not None:
             return special
@@ -391,15 +398,15 @@ class FormFeature(Feature):
         a = self.answers(ctx)
         choices = step.choices_for(ctx, a)
         if choices:
+            if step.multi and fold_key(text) in self._done_words(ctx, step):
+                return await self._done(ctx, step)
             picked = self.match_choices(ctx, step, choices, text)
             if picked is not None:
                 if step.multi:
                     return await self.store(ctx, step, {step.id: picked})
                 return await self.store(ctx, step, step.updates(picked[0], a))
-            if step.multi and fold_key(text) in self._done_words(ctx, step):
-                return await self._done(ctx, step)
         question = words.looks_like_question(text)
-        if question and (step.free_text or step.parse is None):
+        if question and step.parse is None:
             return await self.faq_then_step(ctx, step, text)
         if step.parse is not None:
             try:
@@ -463,7 +470,7 @@ class FormFeature(Feature):
         answer_in_dialogue = getattr(faq, "answer_in_dialogue", None)
         reply = await answer_in_dialogue(ctx, text) if answer_in_dialogue is not None else None
         if reply is None:
-            return [Reply(step.hint), *self.question(ctx, step.id)]
+            return [Reply(QUESTION_LATER), *self.question(ctx, step.id)]
         return [reply, Reply(FAQ_AFTER), *self.question(ctx, step.id)]
 
     async def _summary_text(self, ctx: Context, text: str) -> list[Reply]:

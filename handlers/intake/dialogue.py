@@ -27,7 +27,7 @@ from db.repos.drafts import DraftRepo
 from handlers.base import Context, Feature, Services, button
 from handlers.forms import Answers, Form, FormFeature, Step
 from handlers.forms.engine import BACK, TO_SUMMARY
-from handlers.forms.words import YES
+from handlers.forms.words import YES, is_quit
 from handlers.intake import steps as S
 from handlers.intake.document import DOCX_MIME, addressee, build_request_docx, filename_for
 from handlers.intake.parse import Invalid, clean_text
@@ -123,6 +123,8 @@ class IntakeFeature(FormFeature):
 
     async def on_text(self, ctx: Context) -> list[Reply]:
         if ctx.state.dialogue == NAME and ctx.state.step == "resume":
+            if is_quit(ctx.text):
+                return self.quit(ctx)
             return [Reply(CHOOSE), *await self.reprompt(ctx)]
         return await super().on_text(ctx)
 

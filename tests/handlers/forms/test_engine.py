@@ -201,7 +201,7 @@ async def test_a_question_at_a_free_text_step_is_never_the_answer(app):
     await user.send("bỏ qua")
     assert "Bước 8/15" in user.text
     await user.send("ho so nay co mat phi khong?")
-    assert "Bước 8/15" in user.text
+    assert "Bước 8/15" in user.text and "Ví dụ: Nguyễn Văn An" in user.text
     [draft] = await drafts_of(app, "2009")
     assert "owner_name" not in draft.answers
     expected = await _faq_answer(app, ASKED)
@@ -209,6 +209,32 @@ async def test_a_question_at_a_free_text_step_is_never_the_answer(app):
     assert replies[0].text == expected and "Bước 8/15" in replies[-1].text
     await user.send("Nguyễn Văn An")
     assert "Bước 9/15" in user.text
+
+
+async def test_a_question_at_the_province_step_is_not_taken_for_a_place(app):
+    expected = await _faq_answer(app, ASKED)
+    user = ChatUser(app, chat_id="2016")
+    await _open_intake(user)
+    for answer in ("may moc", "ho kinh doanh", "thu cong my nghe"):
+        await user.send(answer)
+    assert "Bước 4/15" in user.text
+    replies = await user.send(ASKED)
+    assert replies[0].text == expected and "Bước 4/15" in replies[-1].text
+    assert not any(":prov:" in p for p in user.payloads)  # no province offered
+    await user.send("quang ngai")
+    await user.tap("Quảng Ngãi")
+    assert "Bước 5/15" in user.text
+
+
+async def test_quit_at_the_resume_question(app):
+    user = ChatUser(app, chat_id="2017")
+    await _open_intake(user)
+    await user.tap("Máy móc")
+    await user.send("/menu")
+    await user.tap("Tạo hồ sơ")
+    assert "tiếp tục hay làm lại" in user.text
+    await user.send("thôi")
+    assert "vẫn được lưu" in user.text and await _in_dialogue(app, user) is None
 
 
 # --- restart, stale buttons, odd input -------------------------------------------------------
