@@ -34,13 +34,13 @@ from sqlalchemy import delete, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.outbox import BotApiSender, OutboxConfig, OutboxSender  # noqa: E402
-from bot.reminders import enqueue_due  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models.core import User  # noqa: E402
 from db.models.events import OutboxAttempt, OutboxMessage, Subscription  # noqa: E402
 from db.repos.events import EventData, EventRepo  # noqa: E402
 from db.repos.outbox import OutboxRepo  # noqa: E402
 from db.session import create_engine, session_factory  # noqa: E402
+from handlers.reminders.scheduling import enqueue_due  # noqa: E402
 from tests.auxil.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -195,11 +195,10 @@ async def cmd_unanswered(args: argparse.Namespace, settings: Any) -> int:
     if not rows:
         print("Không có câu hỏi nào chưa được trả lời.")
         return 0
-    from zoneinfo import ZoneInfo
+    from knowledge.formats import datetime_text
 
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
     for row in rows:
-        when = row.created_at.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+        when = datetime_text(row.created_at)
         near = ", ".join(c.get("id", "?") for c in (row.candidates or [])[:3]) or "-"
         mark = " (đã xử lý)" if row.resolved else ""
         # A listing line, not the record: --json gives the whole text.

@@ -1,8 +1,8 @@
 """`kcbot drafts list|show|export|set-status`: the staff side of draft applications.
 
-``set-status`` records the change (who, when, note) and tells the owner in their chat via
-``notify_owner`` (the persistent outbox when ``bot.outbox`` is there, else Telegram
-directly when a token is set); the notification is recorded in the draft history too.
+``set-status`` is a thin wrapper of ``handlers.intake.service.change_status``: it records
+the change (who, when, note) and queues a message for the owner's chat in the outbox; the
+notification is recorded in the draft history too.
 """
 
 from __future__ import annotations
@@ -55,15 +55,6 @@ EXPORT_FIELDS = (
     "confirmed_at",
     "updated_at",
 )
-# The staff workflow; --force allows any other move between these.
-TRANSITIONS = {
-    "draft": {"submitted"},
-    "submitted": {"under_review"},
-    "under_review": {"approved", "rejected", "needs_changes"},
-    "needs_changes": {"submitted", "under_review"},
-    "approved": set(),
-    "rejected": set(),
-}
 
 
 def register(root: Any) -> None:
@@ -219,98 +210,22 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
-    from db.models.drafts import STAFF_STATUSES
-    from db.repos.drafts import DraftRepo
+    from handlers.intake.service import StatusError, change_status
 
-    if args.status not in STAFF_STATUSES:
-        print(f"Trạng thái phải là một trong: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
-        return 2
     actor = f"staff:{args.by or getpass.getuser()}"
 
     async def work(session: Any) -> int:
-        repo = DraftRepo(session)
-        draft = await repo.get(args.id)
-        if draft is None or draft.status in ("in_progress", "abandoned"):
-            print(f"Không có hồ sơ #{args.id} (đã xác nhận).", file=sys.stderr)
-            return 1
-        if args.status == draft.status:
-            print(f"Hồ sơ #{draft.id} đã ở trạng thái {draft.status}.", file=sys.stderr)
-            return 1
-        allowed = TRANSITIONS.get(draft.status, set())
-        if args.status not in allowed and not args.force:
-            print(
-                f"Không chuyển thẳng {draft.status} → {args.status} được "
-                f"(được phép: {', '.join(sorted(allowed)) or 'không có'}); dùng --force nếu chắc.",
-                file=sys.stderr,
+        try:
+            change = await change_status(
+                session, args.id, args.status, actor=actor, note=args.note, force=args.force
             )
-            return 2
-        await repo.set_status(draft, args.status, actor=actor, note=args.note)
-        how = await notify_owner(session, draft, status_message(draft, args.note), settings)
+        except StatusError as exc:
+            print(str(exc), file=sys.stderr)
+            return exc.code
         told = {
             "outbox": "đã xếp tin nhắn báo chủ cơ sở (gửi khi bot chạy)",
-            "telegram": "đã nhắn chủ cơ sở trên Telegram",
-        }.get(how, "chưa nhắn được chủ cơ sở (chỉ ghi vào lịch sử)")
-        print(f"Hồ sơ #{draft.id} chuyển sang «{args.status}»; {told}.")
+        }.get(change.told, "chưa nhắn được chủ cơ sở (chỉ ghi vào lịch sử)")
+        print(f"Hồ sơ #{change.draft.id} chuyển sang «{args.status}»; {told}.")
         return 0
 
     return await _with_session(settings, work)
-
-
-def status_message(draft: Any, note: str | None) -> str:
-    from handlers.intake_steps import STATUS_LABELS
-    from knowledge.support import catalogue
-
-    st = catalogue().get(draft.support_type)
-    what = f" ({st.label})" if st else ""
-    text = (
-        f"📋 Hồ sơ #{draft.id}{what} của {draft.facility_name or 'cơ sở'}: "
-        f"{STATUS_LABELS.get(draft.status, draft.status)}."
-    )
-    if note:
-        text += f"\nGhi chú của cán bộ: {note}"
-    if draft.status == "needs_changes":
-        text += "\nBạn liên hệ Trung tâm để bổ sung hồ sơ nhé."
-    return text
-
-
-async def notify_owner(session: Any, draft: Any, text: str, settings: Any) -> str:
-    """Tell the owner in their chat; record it in the draft history. Returns how.
-
-    Order: the persistent outbox (``bot.outbox.enqueue``) if that module exists; else
-    Telegram directly if ``TELEGRAM_BOT_TOKEN`` is set and the draft came from Telegram;
-    else only the record (staff then call the owner).
-    """
-    from db.repos.drafts import DraftRepo
-
-    repo = DraftRepo(session)
-    how = "recorded only"
-    try:
-        from bot.outbox import enqueue
-    except ImportError:
-        enqueue = None  # type: ignore[assignment]
-    if enqueue is not None:
-        try:
-            async with session.begin_nested():
-                history = await repo.history(draft.id)
-                await enqueue(
-                    session,
-                    campaign=f"draft-{draft.id}-{len(history)}",
-                    channel=draft.channel,
-                    chat_id=draft.chat_id,
-                    text=text,
-                )
-            how = "outbox"
-        except Exception:
-            log.exception("could not queue the notification for draft %s", draft.id)
-    if how != "outbox" and draft.channel == "telegram" and settings.telegram_bot_token:
-        try:
-            from telegram import Bot
-
-            bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
-            async with bot:
-                await bot.send_message(int(draft.chat_id), text)
-            how = "telegram"
-        except Exception:
-            log.exception("could not send the notification for draft %s", draft.id)
-    await repo.record(draft, kind="notification", actor=f"bot:{how}", note=text)
-    return how

@@ -225,7 +225,8 @@ class Engine:
         if not self._step_wants_number(state) and not self.caps(incoming.channel).buttons:
             incoming = _resolve_number(incoming, conv.last_buttons)
         # The handler's ORM session joins this transaction: one commit for all.
-        ctx = Context(incoming, state, user, conn, self.services, self.router)
+        caps = self.caps(incoming.channel)
+        ctx = Context(incoming, state, user, conn, self.services, self.router, capabilities=caps)
         try:
             replies = await self._route(ctx)
         finally:

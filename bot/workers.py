@@ -17,7 +17,7 @@ from typing import Any
 from bot.channels import Sender
 from bot.inbox import InboxConfig, InboxWorker
 from bot.outbox import Clock, OutboxConfig, OutboxSender, SystemClock
-from bot.reminders import ReminderConfig, enqueue_due
+from handlers.reminders.scheduling import ReminderConfig, enqueue_due
 
 log = logging.getLogger(__name__)
 

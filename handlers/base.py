@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.channels import PLAIN, Capabilities
 from bot.settings import Settings
 from bot.types import Button, Incoming, Reply
 
@@ -65,6 +66,12 @@ class Context:
     services: Services
     router: Router
     _session: AsyncSession | None = field(default=None, repr=False)
+    # What the user's channel can show (the renderer adapts replies; a few questions are
+    # worded differently, e.g. "tap «Share phone number»" only where that button exists).
+    capabilities: Capabilities = PLAIN
+    # What a handler found while handling this one message (e.g. the intake's draft row),
+    # for the hooks it calls later; never saved.
+    scratch: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> AsyncSession:

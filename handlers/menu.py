@@ -6,6 +6,8 @@ import re
 
 from bot.types import Reply
 from handlers.base import Context, Feature, button
+from handlers.forms.words import is_quit
+from knowledge.normalize import fold_key
 
 NAME = "menu"
 
@@ -44,6 +46,7 @@ CANCELLED = "Đã dừng việc đang làm."
 # What stays after /cancel, per dialogue (said so that nobody fears losing their answers).
 CANCEL_NOTES = {
     "intake": "Hồ sơ đang làm dở vẫn được lưu: bấm «📝 Tạo hồ sơ đề nghị hỗ trợ» để làm tiếp.",
+    "reminders": "Nhắc lịch của bạn giữ như cũ.",
 }
 NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở."
 
@@ -53,15 +56,6 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(r"^(cam on|cam ong|thank|thanks|tks|thank you|ok cam on|camon|cmon|thanks)\b")
 _BYE = re.compile(r"^(tam biet|bye|bai bai|hen gap lai)\b")
-
-
-def _fold(text: str) -> str:
-    """Diacritic-folded lower case, for recognising small talk."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d").replace("\u0111", "d")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
 
 
 def given_name(full_name: str | None) -> str | None:
@@ -148,7 +142,7 @@ class MenuFeature(Feature):
     # --- fallbacks used by the router -------------------------------------------------
 
     async def free_text(self, ctx: Context) -> list[Reply]:
-        folded = _fold(ctx.text)
+        folded = fold_key(ctx.text)
         if not folded and not ctx.text:
             return [Reply(NO_TEXT, buttons=menu_buttons())]
         short = len(folded.split()) <= 6
@@ -160,6 +154,8 @@ class MenuFeature(Feature):
             return [Reply("Chào bạn, chúc cơ sở làm ăn thuận lợi! Khi cần cứ nhắn mình.")]
         if folded in {"menu", "bat dau", "start"}:
             return [main_menu()]
+        if is_quit(ctx.text):  # «hủy», «thôi» … with no dialogue going on
+            return [main_menu(NOTHING_TO_CANCEL)]
         faq = ctx.router.get("faq")
         if faq is not None:
             return await faq.on_text(ctx)

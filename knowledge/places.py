@@ -13,12 +13,12 @@ of Decree 235/2025/NĐ-CP (see ``location_test``).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+
+from knowledge.normalize import fold_key
 
 __all__ = [
     "Commune",
@@ -68,11 +68,9 @@ class Match:
 
 
 def fold(text: str) -> str:
-    """Lower case, no diacritics, đ→d, punctuation to spaces, single spaces."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return " ".join(text.split())
+    """Lower case, no diacritics, đ→d, punctuation to spaces, single spaces
+    (``knowledge.normalize.fold_key``, the project's one comparison key)."""
+    return fold_key(text)
 
 
 # Prefixes people type before a name (folded). Longest first.

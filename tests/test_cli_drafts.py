@@ -12,7 +12,7 @@ from bot.cli import build_parser
 from bot.cli_drafts import cmd_export, cmd_list, cmd_set_status, cmd_show
 from db.repos.drafts import DraftRepo
 from tests.auxil.app import ChatUser
-from tests.test_intake import fill_until_summary
+from tests.auxil.intake import fill_until_summary
 
 
 async def confirmed_draft(app, chat_id="1001") -> int:

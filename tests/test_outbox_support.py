@@ -137,7 +137,7 @@ async def subscribe(
 
 
 async def add_event(sessions: Any, now: datetime, **fields: Any) -> int:
-    from bot.reminders import event_changed
+    from handlers.reminders.scheduling import event_changed
 
     values: dict[str, Any] = {"title": "Hạn nộp hồ sơ khuyến công 2027", "kind": "deadline"}
     values.update(fields)

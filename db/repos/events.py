@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,21 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models.core import User
 from db.models.events import Event, Subscription
 from db.repos.core import SeenUser
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, words separated by one space."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+from knowledge.formats import LOCAL_TZ
+from knowledge.normalize import fold_key
 
 
 def event_key(title: str, kind: str, starts_at: datetime) -> str:
     """The natural key: folded title, kind and local start date."""
     day = starts_at.astimezone(LOCAL_TZ).date().isoformat()
-    return f"{fold(title)[:200]}|{kind}|{day}"
+    return f"{fold_key(title)[:200]}|{kind}|{day}"
 
 
 @dataclass

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cli_events import import_file, parse_when
 from db.repos.events import EventRepo
+from handlers.reminders.events_import import import_file, parse_when
 from tests.test_outbox_support import local, sessions_for
 
 CSV = """title,kind,start,end,place,provinces,sectors,description,contact,source

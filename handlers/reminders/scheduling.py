@@ -12,33 +12,31 @@ outside the send window (07:00–21:00 local) the message waits for the next 08:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from db.models.events import Event, OutboxMessage, Subscription
-from db.repos.events import LOCAL_TZ, EventRepo, SubscriptionRepo, fold
+from db.repos.events import EventRepo, SubscriptionRepo
 from db.repos.outbox import PENDING, SENT, NewMessage, OutboxRepo
+from knowledge.formats import (
+    LOCAL_TZ,
+    at_local,
+    date_text,
+    local_day,
+    time_text,
+    to_local,
+    weekday_date,
+)
+from knowledge.normalize import fold_key
 from knowledge.places import CITY, all_provinces, match_province
+from knowledge.vocabulary import vocabulary
 
-KIND_LABELS = {
-    "deadline": "Hạn nộp hồ sơ",
-    "trade_fair": "Hội chợ, triển lãm",
-    "selection": "Bình chọn sản phẩm",
-    "training": "Tập huấn, đào tạo",
-    "conference": "Hội nghị, hội thảo",
-    "other": "Sự kiện khác",
-}
-KIND_ICONS = {
-    "deadline": "⏳",
-    "trade_fair": "🛍️",
-    "selection": "🏆",
-    "training": "🎓",
-    "conference": "🗣️",
-    "other": "📌",
-}
+EVENT_KINDS = tuple(term.key for term in vocabulary().event_kinds)
+KIND_LABELS = {term.key: term.label for term in vocabulary().event_kinds}
+KIND_ICONS = {term.key: term.icon for term in vocabulary().event_kinds}
 
 
 def _display_name(official: str) -> str:
@@ -51,23 +49,13 @@ def _display_name(official: str) -> str:
 # the intake uses too (knowledge.places); the six cities first, as staff list them.
 PROVINCES = [_display_name(p.name) for p in sorted(all_provinces(), key=lambda p: p.kind != CITY)]
 
-# Sector keys (stored in subscriptions) → label and folded words that recognise them in
-# an event's free-text sectors.
-SECTORS = {
-    "food": (
-        "Chế biến nông sản, thực phẩm",
-        ("che bien", "thuc pham", "nong san", "thuy san", "nong lam"),
-    ),
-    "craft": ("Thủ công mỹ nghệ", ("thu cong", "my nghe", "lang nghe", "tcmn")),
-    "mech": ("Cơ khí, điện, điện tử", ("co khi", "dien", "may moc")),
-    "textile": ("Dệt may, da giày", ("det", "may mac", "da giay")),
-    "material": ("Vật liệu xây dựng", ("vat lieu", "vlxd")),
-}
+# Sector keys (stored in subscriptions) → label, from the shared vocabulary.
+SECTORS = {term.key: term.label for term in vocabulary().sectors}
 
 
 def province_key(name: str) -> str:
     """A province's folded name without "tỉnh"/"thành phố"/"TP."."""
-    key = fold(name)
+    key = fold_key(name)
     for prefix in ("thanh pho ", "tinh ", "tp "):
         if key.startswith(prefix):
             key = key[len(prefix) :]
@@ -89,12 +77,10 @@ def find_province(text: str) -> str | None:
 
 
 def sector_keys(texts: list[str]) -> set[str]:
-    keys = set()
+    """The sector keys an event's free-text sectors name."""
+    keys: set[str] = set()
     for text in texts:
-        folded = f" {fold(text)} "
-        for key, (_label, words) in SECTORS.items():
-            if key == fold(text) or any(f" {w} " in folded for w in words):
-                keys.add(key)
+        keys |= vocabulary().sector_keys_in(text)
     return keys
 
 
@@ -102,7 +88,9 @@ def matches(event: Event, sub: Subscription) -> bool:
     """Does this event concern this subscriber? Empty lists mean "all"."""
     if sub.kinds and event.kind not in sub.kinds:
         return False
-    provinces = [p for p in event.provinces or [] if fold(p) not in {"all", "tat ca", "ca nuoc"}]
+    provinces = [
+        p for p in event.provinces or [] if fold_key(p) not in {"all", "tat ca", "ca nuoc"}
+    ]
     if (
         provinces
         and sub.province
@@ -111,7 +99,8 @@ def matches(event: Event, sub: Subscription) -> bool:
         return False
     if event.sectors and sub.sectors:
         keys = sector_keys(list(event.sectors))
-        if keys and not keys & set(sub.sectors):
+        wanted = {t.key for s in sub.sectors if (t := vocabulary().sector(s)) is not None}
+        if keys and not keys & wanted:
             return False
     return True
 
@@ -143,16 +132,6 @@ class ReminderConfig:
 
 
 # --- time -------------------------------------------------------------------------------
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
-
-
-def at_local(day: date, hour: int, minute: int = 0) -> datetime:
-    from datetime import UTC
-
-    return datetime.combine(day, time(hour, minute), LOCAL_TZ).astimezone(UTC)
 
 
 def next_send_moment(now: datetime, cfg: ReminderConfig) -> datetime:
@@ -199,20 +178,18 @@ def due_offset(event: Event, now: datetime, cfg: ReminderConfig) -> tuple[int, d
 
 # --- texts ------------------------------------------------------------------------------
 
-WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
-
 
 def format_when(event: Event) -> str:
-    start = event.starts_at.astimezone(LOCAL_TZ)
-    text = f"{WEEKDAYS[start.weekday()]} {start:%d/%m/%Y}"
+    start = to_local(event.starts_at)
+    text = weekday_date(start)
     if not event.all_day:
-        text = f"{start:%H:%M}, {text}"
+        text = f"{time_text(start)}, {text}"
     if event.ends_at is not None:
-        end = event.ends_at.astimezone(LOCAL_TZ)
+        end = to_local(event.ends_at)
         if end.date() != start.date():
-            text += f" → {WEEKDAYS[end.weekday()]} {end:%d/%m/%Y}"
+            text += f" → {weekday_date(end)}"
         elif not event.all_day and end.time() != start.time():
-            text += f" – {end:%H:%M}"
+            text += f" – {time_text(end)}"
     return text
 
 
@@ -238,9 +215,8 @@ def reminder_text(event: Event, offset: int, send_at: datetime) -> str:
 
 
 def cancel_text(event: Event) -> str:
-    start = event.starts_at.astimezone(LOCAL_TZ)
     return (
-        f"❗ Sự kiện «{event.title}» ngày {start:%d/%m/%Y} đã bị HỦY.\n"
+        f"❗ Sự kiện «{event.title}» ngày {date_text(event.starts_at)} đã bị HỦY.\n"
         "Mình đã nhắc bạn trước đó, nay báo lại để bạn không mất công chuẩn bị. "
         "Nếu có lịch mới mình sẽ nhắn bạn."
     )[:3500]
@@ -335,6 +311,8 @@ async def stop_for_chat(session: AsyncSession, channel: str, chat_id: str, now: 
 
 
 __all__ = [
+    "EVENT_KINDS",
+    "KIND_ICONS",
     "KIND_LABELS",
     "PENDING",
     "PROVINCES",

@@ -1,15 +1,20 @@
 """«Nhắc lịch & hội chợ»: subscribe to reminders in a few taps, see upcoming events, stop.
 
-Steps of the subscription dialogue: ``kinds`` (toggle buttons, all on by default) →
-``province`` (a button, or the name typed) → ``sectors`` (toggle buttons, none = all) →
-saved, with a short confirmation.
+The subscription is a form (``handlers.forms``): ``kinds`` (toggle buttons, all on by
+default, «tất cả» typed picks all) → ``province`` (a button, or the name typed) →
+``sectors`` (toggle buttons, none = all) → saved, with a short confirmation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.reminders import (
+from bot.types import Button, Reply
+from db.repos.events import EventRepo, SubscriptionRepo, latest_draft_province
+from handlers.base import Context, Feature, Services, button
+from handlers.forms import Answers, Choice, Form, FormFeature, Hint, Step
+from handlers.reminders.scheduling import (
+    EVENT_KINDS,
     KIND_ICONS,
     KIND_LABELS,
     PROVINCES,
@@ -20,10 +25,7 @@ from bot.reminders import (
     matches,
     stop_for_chat,
 )
-from bot.types import Button, Reply
-from db.models.events import EVENT_KINDS
-from db.repos.events import EventRepo, SubscriptionRepo, latest_draft_province
-from handlers.base import Context, Feature, Services, button
+from knowledge.vocabulary import vocabulary
 
 NAME = "reminders"
 LIST_LIMIT = 8
@@ -32,11 +34,9 @@ INTRO = (
     "📅 Nhắc lịch & hội chợ\n"
     "Mình nhắc bạn hạn nộp hồ sơ, hội chợ, lớp tập huấn… lúc {hour} giờ sáng: {when}."
 )
-ASK_KINDS = "1/3. Bạn muốn được nhắc loại nào? Bấm để bật/tắt, xong bấm «✅ Tiếp»."
-ASK_PROVINCE = (
-    "2/3. Cơ sở của bạn ở tỉnh/thành nào? Chọn bên dưới hoặc gõ tên tỉnh (vd: Quảng Ngãi)."
-)
-ASK_SECTORS = "3/3. Ngành nghề của bạn? Bấm để chọn (không chọn = mọi ngành), xong bấm «✅ Lưu»."
+ASK_KINDS = "Bạn muốn được nhắc loại nào? Bấm để bật/tắt, xong bấm «✅ Tiếp»."
+ASK_PROVINCE = "Cơ sở của bạn ở tỉnh/thành nào? Chọn bên dưới hoặc gõ tên tỉnh (vd: Quảng Ngãi)."
+ASK_SECTORS = "Ngành nghề của bạn? Bấm để chọn (không chọn = mọi ngành), xong bấm «✅ Lưu»."
 UNKNOWN_PROVINCE = (
     "Mình chưa nhận ra tỉnh «{text}». Bạn gõ lại tên tỉnh/thành (vd: Đắk Lắk, Cần Thơ) "
     "hoặc chọn «Cả nước»."
@@ -45,6 +45,8 @@ STOPPED = "🔕 Đã tắt nhắc lịch. Bạn bật lại bất cứ lúc nào
 NOT_SUBSCRIBED = "Bạn chưa bật nhắc lịch nên không có gì để tắt."
 NO_EVENTS = "Hiện chưa có sự kiện nào sắp tới phù hợp với bạn."
 NEED_ONE_KIND = "Bạn cần chọn ít nhất một loại sự kiện."
+QUIT = "Đã dừng. Nhắc lịch của bạn giữ như cũ."
+ALL_PROVINCES = "🇻🇳 Cả nước (mọi tỉnh)"
 
 
 def _home() -> Button:
@@ -60,11 +62,81 @@ def _when_text(cfg: ReminderConfig) -> str:
     return text
 
 
-class RemindersFeature(Feature):
+def _kind_choices(ctx: Context, a: Answers) -> list[Choice]:
+    return [Choice(t.key, f"{t.icon} {t.label}", words=t.words) for t in vocabulary().event_kinds]
+
+
+def _province_choices(ctx: Context, a: Answers) -> list[Choice]:
+    """The current province and the one of the user's draft, then the whole country."""
+    rows: list[Choice] = []
+    for name in (a.get("province"), ctx.state.data.get("suggest")):
+        if name and name in PROVINCES and all(c.value != name for c in rows):
+            rows.append(Choice(str(PROVINCES.index(name)), f"📍 {name}", name))
+    # "" (not None) is stored for the whole country: None would mean "the id".
+    words = ("ca nuoc", "toan quoc", "tat ca", "moi tinh", "ca nuoc moi tinh", "all")
+    rows.append(Choice("all", ALL_PROVINCES, "", words))
+    return rows
+
+
+def _read_province(text: str, a: Answers) -> str:
+    province = find_province(text)
+    if province is None:
+        raise Hint(UNKNOWN_PROVINCE.format(text=text[:40]))
+    return province
+
+
+def _sector_choices(ctx: Context, a: Answers) -> list[Choice]:
+    return [Choice(t.key, t.label, words=t.words) for t in vocabulary().sectors]
+
+
+def _at_least_one_kind(a: Answers) -> str | None:
+    return None if a.get("kinds") else NEED_ONE_KIND
+
+
+FORM = Form(
+    name=NAME,
+    numbering="{n}/{total}. ",
+    quit_text=QUIT,
+    steps=(
+        Step(
+            "kinds",
+            ASK_KINDS,
+            label="Loại",
+            choices=_kind_choices,
+            multi=True,
+            all_choice=True,
+            check=_at_least_one_kind,
+            hint="Bạn bấm để bật/tắt từng loại, hoặc gõ «tất cả», rồi bấm «✅ Tiếp» nhé.",
+        ),
+        Step(
+            "province",
+            ASK_PROVINCE,
+            label="Tỉnh",
+            choices=_province_choices,
+            parse=_read_province,
+            hint="Bạn gõ tên tỉnh/thành (vd: Quảng Ngãi) hoặc chọn «Cả nước» nhé.",
+        ),
+        Step(
+            "sectors",
+            ASK_SECTORS,
+            label="Ngành",
+            choices=_sector_choices,
+            multi=True,
+            all_choice=True,
+            done_label=lambda ctx, a: "✅ Lưu" + ("" if a.get("sectors") else " (mọi ngành)"),
+            hint="Bạn bấm để chọn ngành (không chọn = mọi ngành), xong bấm «✅ Lưu» nhé.",
+        ),
+    ),
+)
+
+
+class RemindersFeature(FormFeature):
+    form = FORM
     name = NAME
     commands = {"sukien": "Sự kiện sắp tới", "stop_reminders": "Tắt nhắc lịch"}
 
     def __init__(self, services: Services) -> None:
+        super().__init__()
         self.services = services
 
     def config(self, ctx: Context) -> ReminderConfig:
@@ -92,60 +164,15 @@ class RemindersFeature(Feature):
             return await self._list(ctx)
         if action == "stop":
             return await self._stop(ctx)
-        in_flow = ctx.state.dialogue == NAME
-        if action == "kind" and in_flow and ctx.state.step == "kinds":
-            kinds = list(ctx.state.data.get("kinds", []))
-            if arg in EVENT_KINDS:
-                kinds = [k for k in kinds if k != arg] if arg in kinds else [*kinds, arg]
-            ctx.state.data["kinds"] = kinds
-            return [self._kinds_prompt(ctx)]
-        if action == "kinds_ok" and in_flow and ctx.state.step == "kinds":
-            if not ctx.state.data.get("kinds"):
-                return [Reply(NEED_ONE_KIND), self._kinds_prompt(ctx)]
-            ctx.state.step = "province"
-            return [await self._province_prompt(ctx)]
-        if action == "prov" and in_flow and ctx.state.step == "province":
-            if arg == "all":
-                ctx.state.data["province"] = None
-            elif arg.isdigit() and int(arg) < len(PROVINCES):
-                ctx.state.data["province"] = PROVINCES[int(arg)]
-            else:
-                return [await self._province_prompt(ctx)]
-            ctx.state.step = "sectors"
-            return [self._sectors_prompt(ctx)]
-        if action == "sec" and in_flow and ctx.state.step == "sectors":
-            sectors = list(ctx.state.data.get("sectors", []))
-            if arg in SECTORS:
-                sectors = [s for s in sectors if s != arg] if arg in sectors else [*sectors, arg]
-            ctx.state.data["sectors"] = sectors
-            return [self._sectors_prompt(ctx)]
-        if action == "save" and in_flow and ctx.state.step == "sectors":
-            return await self._save(ctx)
-        return await ctx.router.stale_button(ctx)
+        return await self.form_button(ctx, action, arg)
 
-    async def on_text(self, ctx: Context) -> list[Reply]:
-        if ctx.state.step == "province":
-            province = find_province(ctx.text)
-            if province is None:
-                return [
-                    Reply(UNKNOWN_PROVINCE.format(text=ctx.text[:40])),
-                    await self._province_prompt(ctx),
-                ]
-            ctx.state.data["province"] = province
-            ctx.state.step = "sectors"
-            return [self._sectors_prompt(ctx)]
-        # text in a button step: probably a question; leave the dialogue and answer it
-        ctx.finish()
-        return await ctx.router.free_text(ctx)
+    # -- the form's hooks -------------------------------------------------------------
 
-    async def reprompt(self, ctx: Context) -> list[Reply]:
-        if ctx.state.step == "kinds":
-            return [self._kinds_prompt(ctx)]
-        if ctx.state.step == "province":
-            return [await self._province_prompt(ctx)]
-        if ctx.state.step == "sectors":
-            return [self._sectors_prompt(ctx)]
-        return [await self._overview(ctx)]
+    def is_answered(self, answers: Answers, step: Step) -> bool:
+        return step.id in answers
+
+    async def finished(self, ctx: Context) -> list[Reply]:
+        return await self._save(ctx)
 
     # -- screens ----------------------------------------------------------------------
 
@@ -179,71 +206,39 @@ class RemindersFeature(Feature):
         sectors = (
             "mọi ngành"
             if not sub.sectors
-            else ", ".join(SECTORS[s][0] for s in SECTORS if s in sub.sectors)
+            else ", ".join(label for s, label in SECTORS.items() if t_in(s, sub.sectors))
         )
         return f"• Loại: {kinds}\n• Tỉnh: {sub.province or 'cả nước'}\n• Ngành: {sectors}"
 
     async def _begin(self, ctx: Context) -> list[Reply]:
         sub = await SubscriptionRepo(ctx.session).get(ctx.user.id)
+        suggest = None
         if sub is not None and sub.active:
-            data = {
-                "kinds": list(sub.kinds or EVENT_KINDS),
-                "province": sub.province,
-                "sectors": list(sub.sectors or []),
+            answers: Answers = {
+                "kinds": [k for k in EVENT_KINDS if not sub.kinds or k in sub.kinds],
+                "province": sub.province or "",
+                "sectors": [k for k in SECTORS if t_in(k, sub.sectors or [])],
             }
         else:
-            data = {"kinds": list(EVENT_KINDS), "province": None, "sectors": []}
+            answers = {"kinds": list(EVENT_KINDS), "province": "", "sectors": []}
             # The intake stores the official name ("Thành phố Đà Nẵng"): map it to ours.
             drafted = await latest_draft_province(ctx.session, ctx.user)
-            data["suggest"] = find_province(drafted) if drafted else None
-        ctx.start(NAME, "kinds", data)
-        return [self._kinds_prompt(ctx)]
-
-    def _kinds_prompt(self, ctx: Context) -> Reply:
-        chosen = set(ctx.state.data.get("kinds", []))
-        rows = [
-            [
-                button(
-                    f"{'☑️' if k in chosen else '⬜'} {KIND_ICONS[k]} {KIND_LABELS[k]}",
-                    NAME,
-                    "kind",
-                    k,
-                )
-            ]
-            for k in EVENT_KINDS
-        ]
-        rows.append([button("✅ Tiếp", NAME, "kinds_ok")])
-        return Reply(ASK_KINDS, buttons=rows)
-
-    async def _province_prompt(self, ctx: Context) -> Reply:
-        rows: list[list[Button]] = []
-        seen: set[str] = set()
-        for name in (ctx.state.data.get("province"), ctx.state.data.get("suggest")):
-            if name and name in PROVINCES and name not in seen:
-                seen.add(name)
-                rows.append([button(f"📍 {name}", NAME, "prov", str(PROVINCES.index(name)))])
-        rows.append([button("🇻🇳 Cả nước (mọi tỉnh)", NAME, "prov", "all")])
-        return Reply(ASK_PROVINCE, buttons=rows)
-
-    def _sectors_prompt(self, ctx: Context) -> Reply:
-        chosen = set(ctx.state.data.get("sectors", []))
-        rows = [
-            [button(f"{'☑️' if k in chosen else '⬜'} {label}", NAME, "sec", k)]
-            for k, (label, _words) in SECTORS.items()
-        ]
-        rows.append([button("✅ Lưu" + ("" if chosen else " (mọi ngành)"), NAME, "save")])
-        return Reply(ASK_SECTORS, buttons=rows)
+            suggest = find_province(drafted) if drafted else None
+        return self.begin(ctx, answers, suggest=suggest)
 
     async def _save(self, ctx: Context) -> list[Reply]:
-        data = ctx.state.data
-        kinds = [k for k in EVENT_KINDS if k in data.get("kinds", [])]
+        a = self.answers(ctx)
+        kinds = [k for k in EVENT_KINDS if k in a.get("kinds", [])]
         if set(kinds) == set(EVENT_KINDS):
             kinds = []  # all, including kinds added later
+        sectors = [s for s in SECTORS if s in a.get("sectors", [])]
+        if set(sectors) == set(SECTORS):
+            sectors = []  # every sector: "mọi ngành"
         sub = await SubscriptionRepo(ctx.session).save(
             ctx.user.id,
             kinds=kinds,
-            province=data.get("province"),
-            sectors=[s for s in SECTORS if s in data.get("sectors", [])],
+            province=a.get("province") or None,
+            sectors=sectors,
             now=self.services.now(),
         )
         ctx.finish()
@@ -298,3 +293,9 @@ class RemindersFeature(Feature):
 
 def feature(services: Services) -> Feature:
     return RemindersFeature(services)
+
+
+def t_in(key: str, stored: list[str]) -> bool:
+    """Is the sector ``key`` among the stored keys (old keys included)?"""
+    term = vocabulary().sector(key)
+    return term is not None and any(s == term.key or s in term.aliases for s in stored)

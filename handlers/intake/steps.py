@@ -1,84 +1,263 @@
 """Intake content: the steps, their questions, choices, eligibility rules and summaries.
 
-Wording and rules live here; the dialogue mechanics live in ``handlers.intake``.
+Wording and rules live here; the dialogue mechanics live in ``handlers.intake.dialogue``
+on the form engine (``handlers.forms``).
 Eligibility follows shared/reference/khuyencong.md §3 (NĐ 45/2012 as amended by
 NĐ 235/2025); nothing here states a number the reference does not support.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from handlers.forms import Answers, Choice, Step
+from handlers.intake.parse import (
+    Invalid,
+    clean_text,
+    parse_count,
+    parse_money,
+    parse_phone,
+    parse_reg_no,
+)
 from knowledge import places
-from knowledge.places import fold
+from knowledge.formats import money_words
+from knowledge.normalize import fold_key
 from knowledge.support import catalogue
+from knowledge.vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from handlers.base import Context
 
 
-@dataclass(frozen=True)
-class Step:
-    id: str
-    label: str  # field name in the summary and on the "edit" buttons
-    question: str
-    example: str = ""
+CHOOSE = "Bạn chọn một nút bên dưới giúp mình nhé."
+# Free-text limits per step (characters).
+TEXT_LIMITS = {
+    "facility_name": 200,
+    "owner_name": 100,
+    "products": 500,
+    "plan": 1000,
+    "results": 1000,
+    "sector": 200,
+}
+# Typed at the registration step: "I have none" (as the «Bỏ qua» button).
+NONE_YET = frozenset({"khong co", "chua co", "khong", "chua", "ko co", "k co"})
+
+
+def _free_text(
+    step_id: str, label: str, example: str, what: str = ""
+) -> Callable[[str, Answers], str]:
+    what = what or label[:1].lower() + label[1:]
+
+    def read(text: str, a: Answers) -> str:
+        return clean_text(text, what=what, example=example, max_len=TEXT_LIMITS[step_id])
+
+    return read
+
+
+def _read_owner(text: str, a: Answers) -> str:
+    value = clean_text(
+        text, what="họ tên chủ cơ sở", example="Nguyễn Văn An", max_len=TEXT_LIMITS["owner_name"]
+    )
+    if re.search(r"\d", value):
+        raise Invalid("Họ tên không có chữ số. Ví dụ: Nguyễn Văn An")
+    return value
+
+
+def _read_support(text: str, a: Answers) -> str:
+    value = guess_support(text)
+    if value is None:
+        raise Invalid(CHOOSE + " Ví dụ: bấm «⚙️ Máy móc, thiết bị».")
+    return value
+
+
+def _read_kind(text: str, a: Answers) -> str:
+    value = guess_kind(text)
+    if value is None:
+        raise Invalid(CHOOSE + " Ví dụ: «Hộ kinh doanh».")
+    return value
+
+
+def _read_sector(text: str, a: Answers) -> Any:
+    key = guess_sector(text)
+    if key is not None:
+        return key
+    value = clean_text(
+        text, what="ngành nghề", example="chế biến gỗ", max_len=TEXT_LIMITS["sector"]
+    )
+    return {"sector": "other", "sector_text": value}
+
+
+def _store_sector(value: Any, a: Answers) -> Answers:
+    return value if isinstance(value, dict) else {"sector": value, "sector_text": ""}
+
+
+def _counterpart_check(a: Answers) -> str | None:
+    cost, amount = a.get("cost"), a.get("counterpart")
+    if isinstance(cost, int) and isinstance(amount, int) and amount > cost:
+        return (
+            "Vốn đối ứng không được lớn hơn tổng chi phí "
+            f"({money_words(cost)}). Bạn gõ lại, ví dụ: 200 triệu."
+        )
+    return None
+
+
+def _support_choices(ctx: Context, a: Answers) -> list[Choice]:
+    return [Choice(t.id, t.button) for t in catalogue().types.values()]
+
+
+def _commune_question(ctx: Context, a: Answers) -> str:
+    if a.get("province"):
+        return f"Cơ sở ở xã, phường hay đặc khu nào của {places.in_sentence(a['province'])}?"
+    return "Cơ sở ở xã, phường hay đặc khu nào?"
+
+
+def _commune_example(ctx: Context, a: Answers) -> str:
+    if a.get("province_code"):
+        return places.example_commune(int(a["province_code"]))
+    return "xã Hòa Vang"
+
+
+def _phone_question(ctx: Context, a: Answers) -> str:
+    if ctx.capabilities.request_phone:
+        return "Số điện thoại di động để cán bộ liên hệ? Bấm «📱 Chia sẻ số điện thoại» hoặc gõ số."
+    return "Số điện thoại di động để cán bộ liên hệ? Bạn gõ số nhé."
+
+
+def _counterpart_question(ctx: Context, a: Answers) -> str:
+    question = "Vốn đối ứng cơ sở tự bỏ ra là bao nhiêu?"
+    if isinstance(a.get("cost"), int):
+        question += f" Tổng chi phí: {money_words(a['cost'])}."
+    return question
 
 
 STEPS: list[Step] = [
-    Step("support", "Nội dung hỗ trợ", "Bạn cần hỗ trợ nội dung gì? Chọn một mục:"),
-    Step("kind", "Loại hình cơ sở", "Cơ sở của bạn thuộc loại hình nào?"),
-    Step("sector", "Ngành nghề", "Cơ sở sản xuất ngành nghề gì?"),
+    Step(
+        "support",
+        "Bạn cần hỗ trợ nội dung gì? Chọn một mục:",
+        label="Nội dung hỗ trợ",
+        choices=_support_choices,
+        columns=2,
+        parse=_read_support,
+    ),
+    Step(
+        "kind",
+        "Cơ sở của bạn thuộc loại hình nào?",
+        label="Loại hình cơ sở",
+        choices=lambda ctx, a: [Choice(k, v) for k, v in KINDS.items()],
+        parse=_read_kind,
+    ),
+    Step(
+        "sector",
+        "Cơ sở sản xuất ngành nghề gì?",
+        label="Ngành nghề",
+        choices=lambda ctx, a: [Choice(k, v) for k, v in SECTORS.items()],
+        parse=_read_sector,
+        store=_store_sector,
+        free_text=True,
+    ),
     Step(
         "province",
-        "Tỉnh/thành phố",
         "Cơ sở ở tỉnh/thành phố nào? (theo 34 tỉnh, thành từ 1/7/2025 — gõ tên cũ cũng được)",
-        "Quảng Ngãi",
+        label="Tỉnh/thành phố",
+        example="Quảng Ngãi",
+        free_text=True,
     ),
     Step(
         "commune",
-        "Xã/phường",
-        "Cơ sở ở xã, phường hay đặc khu nào?",
-        "xã Hòa Vang",
+        _commune_question,
+        label="Xã/phường",
+        example=_commune_example,
+        free_text=True,
     ),
     Step(
         "facility_name",
-        "Tên cơ sở",
         "Tên cơ sở (như trên giấy đăng ký kinh doanh)?",
-        "Cơ sở mộc Minh Phát",
+        label="Tên cơ sở",
+        example="Cơ sở mộc Minh Phát",
+        parse=_free_text("facility_name", "Tên cơ sở", "Cơ sở mộc Minh Phát"),
+        free_text=True,
     ),
     Step(
         "reg_no",
-        "Số đăng ký/MST",
         "Số giấy đăng ký kinh doanh hoặc mã số thuế? Chưa có thì bấm «Bỏ qua».",
-        "0123456789",
+        label="Số đăng ký/MST",
+        example="0123456789",
+        parse=lambda text, a: parse_reg_no(text, a.get("kind")),
+        skippable=True,
+        skip_words=NONE_YET,
     ),
-    Step("owner_name", "Chủ cơ sở", "Họ tên chủ cơ sở (người đại diện)?", "Nguyễn Văn An"),
+    Step(
+        "owner_name",
+        "Họ tên chủ cơ sở (người đại diện)?",
+        label="Chủ cơ sở",
+        example="Nguyễn Văn An",
+        parse=_read_owner,
+        free_text=True,
+    ),
     Step(
         "phone",
-        "Điện thoại",
-        "Số điện thoại di động để cán bộ liên hệ? Bấm «📱 Chia sẻ số điện thoại» hoặc gõ số.",
-        "0912 345 678",
+        _phone_question,
+        label="Điện thoại",
+        example="0912 345 678",
+        parse=lambda text, a: parse_phone(text),
+        contact=True,
     ),
-    Step("products", "Sản phẩm chính", "Sản phẩm chính của cơ sở là gì?", "bàn ghế, tủ gỗ"),
-    Step("workers", "Số lao động", "Cơ sở có bao nhiêu lao động?", "12"),
+    Step(
+        "products",
+        "Sản phẩm chính của cơ sở là gì?",
+        label="Sản phẩm chính",
+        example="bàn ghế, tủ gỗ",
+        parse=_free_text("products", "Sản phẩm chính", "bàn ghế, tủ gỗ"),
+        free_text=True,
+    ),
+    Step(
+        "workers",
+        "Cơ sở có bao nhiêu lao động?",
+        label="Số lao động",
+        example="12",
+        parse=lambda text, a: parse_count(text),
+        numeric=True,
+    ),
     Step(
         "plan",
-        "Việc định làm",
         "Bạn định làm gì với khoản hỗ trợ? (mua máy gì, khóa học nào, hội chợ nào…)",
-        "mua 1 máy chà nhám và 1 máy cưa CNC",
+        label="Việc định làm",
+        example="mua 1 máy chà nhám và 1 máy cưa CNC",
+        parse=_free_text("plan", "Việc định làm", "mua 1 máy chà nhám và 1 máy cưa CNC"),
+        free_text=True,
     ),
-    Step("cost", "Chi phí dự kiến", "Tổng chi phí dự kiến là bao nhiêu?", "350 triệu"),
-    Step("counterpart", "Vốn đối ứng", "Vốn đối ứng cơ sở tự bỏ ra là bao nhiêu?", "200 triệu"),
+    Step(
+        "cost",
+        "Tổng chi phí dự kiến là bao nhiêu?",
+        label="Chi phí dự kiến",
+        example="350 triệu",
+        parse=lambda text, a: parse_money(text),
+        numeric=True,
+    ),
+    Step(
+        "counterpart",
+        _counterpart_question,
+        label="Vốn đối ứng",
+        example="200 triệu",
+        parse=lambda text, a: parse_money(text),
+        check=_counterpart_check,
+        numeric=True,
+    ),
     Step(
         "results",
-        "Kết quả mong đợi",
         "Bạn mong đợi kết quả gì sau khi được hỗ trợ?",
-        "tăng năng suất 30%, thêm 5 lao động",
+        label="Kết quả mong đợi",
+        example="tăng năng suất 30%, thêm 5 lao động",
+        parse=_free_text("results", "Kết quả mong đợi", "tăng năng suất 30%, thêm 5 lao động"),
+        free_text=True,
     ),
 ]
 STEP_IDS = [s.id for s in STEPS]
 BY_ID = {s.id: s for s in STEPS}
 TOTAL = len(STEPS)
-NUMERIC = frozenset({"workers", "cost", "counterpart"})
+NUMERIC = frozenset(s.id for s in STEPS if s.numeric)
 
 KINDS: dict[str, str] = {
     "hkd": "Hộ kinh doanh",
@@ -112,12 +291,9 @@ _KIND_WORDS = [
     ("dntn", "sme"),
 ]
 
+# The shared sectors (knowledge/rules/vocabulary.yaml), then "other" with its own text.
 SECTORS: dict[str, str] = {
-    "food": "Chế biến nông, lâm, thủy sản, thực phẩm",
-    "craft": "Thủ công mỹ nghệ",
-    "mech": "Cơ khí, điện, điện tử, linh kiện",
-    "consumer": "Hàng tiêu dùng, may mặc, da giày",
-    "material": "Vật liệu xây dựng",
+    **{term.key: term.label for term in vocabulary().sectors},
     "other": "Ngành khác (gõ tên ngành)",
 }
 _SUPPORT_WORDS = [
@@ -153,7 +329,7 @@ SOURCE_SUBJECTS = "Nghị định 45/2012/NĐ-CP, sửa đổi bởi Nghị đ�
 
 
 def guess_kind(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     for words, kind in _KIND_WORDS:
         if f" {words} " in f" {folded} ":
             return kind
@@ -161,10 +337,10 @@ def guess_kind(text: str) -> str | None:
 
 
 def guess_support(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     types = catalogue().types
     for st in types.values():
-        if folded in (fold(st.label), fold(st.button), st.id):
+        if folded in (fold_key(st.label), fold_key(st.button), st.id):
             return st.id
     for words, type_id in _SUPPORT_WORDS:
         if f" {words} " in f" {folded} " and type_id in types:
@@ -173,9 +349,9 @@ def guess_support(text: str) -> str | None:
 
 
 def guess_sector(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold_key(text)
     for key, label in SECTORS.items():
-        if key != "other" and folded == fold(label):
+        if key != "other" and folded == fold_key(label):
             return key
     return None
 
@@ -214,7 +390,7 @@ def review_notes(answers: dict[str, Any]) -> list[str]:
             "Ngành nghề do chủ cơ sở tự ghi — cán bộ kiểm tra có thuộc danh mục ngành nghề "
             "được hỗ trợ (Điều 5 NĐ 45/2012/NĐ-CP)."
         )
-    text = fold(f"{answers.get('sector_text', '')} {answers.get('products', '')}")
+    text = fold_key(f"{answers.get('sector_text', '')} {answers.get('products', '')}")
     if "gach nung" in text or "lo gach" in text:
         notes.append(
             "Có liên quan gạch nung: TT 46/2012/TT-BCT không hỗ trợ lò gạch nung thủ công, "
@@ -240,7 +416,8 @@ def sector_text(answers: dict[str, Any]) -> str:
     sector = answers.get("sector")
     if sector == "other":
         return str(answers.get("sector_text") or "")
-    return SECTORS.get(str(sector), "")
+    term = vocabulary().sector(str(sector))
+    return term.label if term is not None else ""
 
 
 def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
@@ -248,19 +425,6 @@ def estimate_for(answers: dict[str, Any], centre_name: str) -> Any:
     if not support or catalogue().get(support) is None:
         return None
     return catalogue().estimate(support, answers.get("cost"), centre_name)
-
-
-def money_words(amount: int) -> str:
-    """An amount for running text: "350 triệu đồng", "1,2 tỷ đồng"; exact digits otherwise.
-
-    Shortened only when nothing is lost (at most three decimals of the unit), so that
-    1.234.567.890 đồng is never shown as "1,235 tỷ".
-    """
-    for unit, word in ((1_000_000_000, "tỷ"), (1_000_000, "triệu")):
-        if amount >= unit and amount % (unit // 1000) == 0:
-            short = f"{amount / unit:.3f}".rstrip("0").rstrip(".").replace(".", ",")
-            return f"{short} {word} đồng"
-    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def estimate_line(answers: dict[str, Any], centre_name: str) -> str | None:
@@ -329,7 +493,7 @@ def draft_fields(answers: dict[str, Any], centre_name: str) -> dict[str, Any]:
 
 
 def document_data(draft: Any) -> dict[str, Any]:
-    """What ``bot.documents`` needs, from a Draft row."""
+    """What ``handlers.intake.document`` needs, from a Draft row."""
     answers = dict(draft.answers or {})
     st = catalogue().get(draft.support_type)
     return {

@@ -12,17 +12,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from knowledge.formats import LOCAL_TZ, money_digits
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TITLE = "ĐƠN ĐỀ NGHỊ HỖ TRỢ KINH PHÍ KHUYẾN CÔNG"
-
-
-def _vnd(amount: int | None) -> str:
-    if amount is None:
-        return "…………… đồng"
-    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def _place(commune: str) -> str:
@@ -67,7 +61,7 @@ def filename_for(data: Mapping[str, Any]) -> str:
 
 
 def build_request_docx(data: Mapping[str, Any], *, centre_name: str) -> bytes:
-    """The request for one draft (see ``handlers.intake_steps.document_data``)."""
+    """The request for one draft (see ``handlers.intake.steps.document_data``)."""
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -159,11 +153,11 @@ def build_request_docx(data: Mapping[str, Any], *, centre_name: str) -> bytes:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     support = data.get("estimated_support")
     rows = [
-        ("Tổng kinh phí thực hiện", _vnd(data.get("estimated_cost"))),
-        ("Vốn đối ứng của cơ sở", _vnd(data.get("counterpart_funds"))),
+        ("Tổng kinh phí thực hiện", money_digits(data.get("estimated_cost"))),
+        ("Vốn đối ứng của cơ sở", money_digits(data.get("counterpart_funds"))),
         (
             "Kinh phí khuyến công đề nghị hỗ trợ (dự kiến)",
-            _vnd(support) if support is not None else "Theo mức Trung tâm xác định",
+            money_digits(support) if support is not None else "Theo mức Trung tâm xác định",
         ),
     ]
     for label, value in rows:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli_events import import_rows, run_due
+from bot.cli_events import run_due
 from bot.outbox import OutboxConfig
-from bot.reminders import ReminderConfig, enqueue_due, event_changed
 from db.repos.events import EventRepo
+from handlers.reminders.events_import import import_rows
+from handlers.reminders.scheduling import ReminderConfig, enqueue_due, event_changed
 from tests.test_outbox_support import (
     FakeClock,
     RecordingSender,

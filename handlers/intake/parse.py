@@ -7,12 +7,12 @@ saying what to send (the dialogue adds the question again).
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from knowledge.places import fold
+from handlers.forms.model import Hint
+from knowledge.normalize import fold, fold_key
 
 
-class Invalid(ValueError):
+class Invalid(Hint):
     """The answer can't be used; ``str(exc)`` is the message for the user."""
 
 
@@ -91,8 +91,7 @@ def parse_money(text: str) -> int:
 
 def _keep_separators(text: str) -> str:
     """Fold diacritics but keep "." and "," that sit between digits."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = fold(text).lower()  # the project's folding, punctuation kept
     text = re.sub(r"(?<=\d)\s+(?=\d{3}\b)", "", text)  # "350 000 000"
     text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text)
     text = re.sub(r"[^a-z0-9.,+ ]+", " ", text)
@@ -101,7 +100,7 @@ def _keep_separators(text: str) -> str:
 
 def parse_count(text: str, *, what: str = "số người", maximum: int = 100_000) -> int:
     """ "12", "12 người", "khoảng 15" -> a whole number."""
-    folded = fold(text)
+    folded = fold_key(text)
     numbers = re.findall(r"\d+", folded)
     words = [w for w in re.sub(r"\d+", " ", folded).split() if w]
     allowed = {"nguoi", "lao", "dong", "khoang", "tam", "co", "gan", "hon", "cong", "nhan", "ld"}
@@ -127,7 +126,7 @@ def parse_phone(text: str) -> str:
     digits = re.sub(r"[^\d+]", "", raw)
     if not re.search(r"\d", raw) or len(re.sub(r"\D", "", raw)) < 9:
         raise Invalid(f"Bạn gửi số điện thoại di động nhé. {example}.")
-    words = set(re.sub(r"[\d+().\-]", " ", fold(raw)).split()) - _PHONE_WORDS
+    words = set(re.sub(r"[\d+().\-]", " ", fold_key(raw)).split()) - _PHONE_WORDS
     if words:
         raise Invalid(f"Bạn chỉ gửi số điện thoại thôi nhé. {example}.")
     if digits.startswith("84") and len(digits) == 11:
@@ -175,13 +174,6 @@ def parse_reg_no(text: str, kind: str | None) -> str:
         "số đăng ký hộ kinh doanh gồm chữ và số, ví dụ 27A8012345. "
         "Chưa có thì bấm «Bỏ qua»."
     )
-
-
-_BACK = {"quay lai", "quay lai di", "tro lai", "lui", "lui lai", "back", "quay ve", "ql"}
-
-
-def is_back(text: str) -> bool:
-    return fold(text) in _BACK
 
 
 def clean_text(text: str, *, what: str, example: str, max_len: int = 300) -> str:

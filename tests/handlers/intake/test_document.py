@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from docx import Document
 
-from bot.documents import addressee, build_request_docx, filename_for, name_case
+from handlers.intake.document import addressee, build_request_docx, filename_for, name_case
 
 DATA = {
     "id": 7,
