@@ -71,7 +71,7 @@ async def build_app(
     now: Callable[[], datetime] = utc_now,
     knowledge: object | None = None,
 ) -> App:
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     if migrate and await upgrade(db):
         log.info("database schema upgraded")
     sessions = session_factory(db)

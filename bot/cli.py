@@ -95,7 +95,7 @@ async def _cmd_db_upgrade(args: argparse.Namespace, settings: Any) -> int:
     from db.migrate import upgrade
     from db.session import create_engine
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     try:
         changed = await upgrade(engine)
     finally:

@@ -89,7 +89,6 @@ def register(root: Any) -> None:
     p.add_argument("id", type=int)
     p.add_argument("status", help="submitted, under_review, approved, rejected, needs_changes")
     p.add_argument("--note", help="note for the history and the owner")
-    p.add_argument("--by", help="who makes the change (default: your login)")
     p.add_argument("--force", action="store_true", help="allow any move between statuses")
     p.set_defaults(func=cmd_set_status)
 
@@ -109,7 +108,7 @@ async def _with_session(settings: Any, work: Any) -> int:
     from db.migrate import upgrade
     from db.session import create_engine, session_factory
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     try:
         await upgrade(engine)
         sessions = session_factory(engine)
@@ -191,20 +190,29 @@ async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
         rows = [draft_row(d, EXPORT_FIELDS) for d in drafts]
         for row in rows:
             row["review_notes"] = "; ".join(row["review_notes"] or [])
-        write_rows(args.file, rows)
+        try:
+            write_rows(args.file, rows, settings.file_mode_bits)
+        except OSError as exc:
+            print(f"{args.file}: không ghi được tệp ({exc.strerror or exc})", file=sys.stderr)
+            return 1
         print(f"Đã xuất {len(rows)} hồ sơ ra {args.file}")
         return 0
 
     return await _with_session(settings, work)
 
 
-def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_rows(path: Path, rows: list[dict[str, Any]], file_mode: int | None = None) -> None:
+    """Write the export, readable by its owner only (``KCBOT_FILE_MODE``), every text cell
+    made safe (no formula, no control character) by ``bot.files.safe_cell``."""
+    from bot.files import open_private, parse_mode, safe_row
+
+    mode = parse_mode(file_mode)
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(EXPORT_FIELDS))
-            writer.writeheader()
-            writer.writerows(rows)
+        with open_private(path, mode, text=True) as fh:
+            writer = csv.writer(fh)
+            writer.writerow(EXPORT_FIELDS)
+            for row in rows:
+                writer.writerow(safe_row(row[name] for name in EXPORT_FIELDS))
         return
     from openpyxl import Workbook
 
@@ -214,18 +222,22 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     ws.title = "Hồ sơ"
     ws.append(list(EXPORT_FIELDS))
     for row in rows:
-        ws.append([row[name] for name in EXPORT_FIELDS])
-    wb.save(path)
+        ws.append(safe_row(row[name] for name in EXPORT_FIELDS))
+    with open_private(path, mode) as fh:
+        wb.save(fh)
 
 
 async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
     from db.models.drafts import STAFF_STATUSES
     from db.repos.drafts import DraftRepo
+    from db.repos.privacy import AuditRepo
 
     if args.status not in STAFF_STATUSES:
         print(f"Trạng thái phải là một trong: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
         return 2
-    actor = f"staff:{args.by or getpass.getuser()}"
+    # Who did it: the operating-system account running the command, not a typed name.
+    login = os_user()
+    actor = f"staff:{login}"
 
     async def work(session: Any) -> int:
         repo = DraftRepo(session)
@@ -244,7 +256,14 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
                 file=sys.stderr,
             )
             return 2
+        old_status = draft.status
         await repo.set_status(draft, args.status, actor=actor, note=args.note)
+        await AuditRepo(session).record(
+            actor=f"os:{login}",
+            action="draft.set_status",
+            subject=f"draft:{draft.id}",
+            detail=f"{old_status} -> {args.status}",
+        )
         how = await notify_owner(session, draft, status_message(draft, args.note), settings)
         told = {
             "outbox": "đã xếp tin nhắn báo chủ cơ sở (gửi khi bot chạy)",
@@ -254,6 +273,16 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
         return 0
 
     return await _with_session(settings, work)
+
+
+def os_user() -> str:
+    """The login of the operating-system account running this command."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor in the user database
+        import os
+
+        return f"uid{os.getuid()}"
 
 
 def status_message(draft: Any, note: str | None) -> str:

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import text
 
 from bot.cli import build_parser
-from bot.cli_drafts import cmd_export, cmd_list, cmd_set_status, cmd_show
+from bot.cli_drafts import cmd_export, cmd_list, cmd_set_status, cmd_show, os_user
 from db.repos.drafts import DraftRepo
 from tests.auxil.app import ChatUser
 from tests.test_intake import fill_until_summary
@@ -90,7 +90,8 @@ async def test_set_status_records_history_and_tells_the_owner(app, capsys):
             ("submitted", "under_review"),
             ("under_review", "needs_changes"),
         ]
-        assert history[-2].actor == "staff:canbo" and history[-2].note == note
+        # The operating-system account running the command, whatever name is typed.
+        assert history[-2].actor == f"staff:{os_user()}" and history[-2].note == note
         told = [e for e in history if e.kind == "notification"]
         assert len(told) == 3
         assert "Cần bổ sung" in told[-1].note and note in told[-1].note
