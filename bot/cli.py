@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     # Library chatter (HTTP requests per poll) hides what matters at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.logs import install as clean_logs  # no token or phone in any log line
+
+    clean_logs(settings)
     try:
         return asyncio.run(func(args, settings))
     except KeyboardInterrupt:
