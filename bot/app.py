@@ -20,7 +20,7 @@ from handlers.menu import MenuFeature
 log = logging.getLogger(__name__)
 
 # Feature modules, each exposing ``feature(services) -> Feature``. Menu is always there.
-FEATURE_MODULES = ("handlers.faq", "handlers.intake", "handlers.reminders")
+FEATURE_MODULES = ("handlers.faq", "handlers.intake", "handlers.reminders", "handlers.privacy")
 
 
 def utc_now() -> datetime:

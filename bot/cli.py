@@ -16,6 +16,7 @@ COMMAND_MODULES = {
     "bot.cli_ask": ("root", "kb"),  # kcbot ask, kcbot kb unanswered
     "bot.cli_drafts": ("root",),  # kcbot drafts ...
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
+    "bot.cli_data": ("root",),  # kcbot data prune
 }
 
 DESCRIPTION = """\

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
 import json
 import logging
 import sys
@@ -236,6 +235,8 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
         print(f"Trạng thái phải là một trong: {', '.join(STAFF_STATUSES)}", file=sys.stderr)
         return 2
     # Who did it: the operating-system account running the command, not a typed name.
+    from bot.cli_data import os_user
+
     login = os_user()
     actor = f"staff:{login}"
 
@@ -273,16 +274,6 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
         return 0
 
     return await _with_session(settings, work)
-
-
-def os_user() -> str:
-    """The login of the operating-system account running this command."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in the environment nor in the user database
-        import os
-
-        return f"uid{os.getuid()}"
 
 
 def status_message(draft: Any, note: str | None) -> str:

@@ -9,7 +9,8 @@ import json
 from sqlalchemy import text
 
 from bot.cli import build_parser
-from bot.cli_drafts import cmd_export, cmd_list, cmd_set_status, cmd_show, os_user
+from bot.cli_data import os_user
+from bot.cli_drafts import cmd_export, cmd_list, cmd_set_status, cmd_show
 from db.repos.drafts import DraftRepo
 from tests.auxil.app import ChatUser
 from tests.test_intake import fill_until_summary
