@@ -26,6 +26,7 @@ __all__ = [
     "safe_cell",
     "safe_row",
     "strip_control",
+    "strip_control_all",
 ]
 
 # C0 controls except tab and newline, DEL, C1 controls, and the code points XML 1.0 forbids.
@@ -36,6 +37,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def strip_control(text: str) -> str:
     """``text`` without control characters (newline and tab are kept)."""
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+def strip_control_all(value: Any) -> Any:
+    """``value`` with ``strip_control`` applied to every string in it (dicts, lists)."""
+    if isinstance(value, str):
+        return strip_control(value)
+    if isinstance(value, dict):
+        return {k: strip_control_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(strip_control_all(v) for v in value)
+    return value
 
 
 def safe_cell(value: Any) -> Any:
