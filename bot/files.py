@@ -27,6 +27,8 @@ __all__ = [
     "safe_row",
     "strip_control",
     "strip_control_all",
+    "neutralise_spreadsheet",
+    "unquote_cell",
 ]
 
 # C0 controls except tab and newline, DEL, C1 controls, and the code points XML 1.0 forbids.
@@ -65,6 +67,38 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in values]
+
+
+def unquote_cell(value: str) -> str:
+    """Undo ``safe_cell``'s quote when a spreadsheet made by the bot is read back."""
+    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def neutralise_spreadsheet(path: Path, file_mode: int = DEFAULT_FILE_MODE) -> None:
+    """Make every text cell of a written .csv/.xlsx file safe (``safe_cell``), in place,
+    for writers that don't go through ``safe_row`` (e.g. the FAQ content export)."""
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        with open_private(path, file_mode, text=True) as out:
+            writer = csv.writer(out)
+            for row in rows:
+                writer.writerow(safe_row(row))
+        return
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = safe_cell(cell.value)
+    with open_private(path, file_mode) as out:
+        workbook.save(out)
 
 
 def parse_mode(text: str | int | None) -> int:

@@ -162,3 +162,34 @@ def test_file_mode_setting(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert _mode(tmp_path / "shared" / "kc.sqlite3") == 0o640
     assert _mode(tmp_path / "shared") == 0o750
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+async def test_faq_export_is_inert_and_reads_back(tmp_path: Path, suffix: str):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from bot.cli_kb import cmd_export, cmd_import
+    from knowledge.content import load_entries, write_entries
+
+    entries = load_entries()
+    entries[0] = replace(entries[0], answer=HYPERLINK)
+    data_dir = tmp_path / "data"
+    write_entries(entries, data_dir)
+    settings = SimpleNamespace(kb_path=data_dir, file_mode_bits=0o600)
+    sheet = tmp_path / f"faq{suffix}"
+    assert await cmd_export(argparse.Namespace(file=sheet, json=False), settings) == 0
+    assert _mode(sheet) == 0o600
+    if suffix == ".xlsx":
+        book = load_workbook(sheet)
+        cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        values = [c.value for c in cells if isinstance(c.value, str)]
+    else:
+        with sheet.open(encoding="utf-8-sig", newline="") as fh:
+            values = [v for row in csv.reader(fh) for v in row]
+    assert "'" + HYPERLINK in values
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in values)
+    # Read back, the content is what it was (the quote is the export's, not the text's).
+    assert await cmd_import(argparse.Namespace(file=sheet), settings) == 0
+    assert sorted(load_entries(data_dir), key=lambda e: e.id) == sorted(entries, key=lambda e: e.id)
