@@ -4,8 +4,9 @@
 (ours and the libraries', e.g. httpx logging request URLs that contain the bot token) is
 cleaned when it is made, before any handler sees it, at every level:
 
-- every configured secret (Settings fields whose names contain ``token`` or ``secret``)
-  and anything shaped like a Telegram bot token becomes ``[REDACTED]``;
+- every configured secret (Settings fields whose names contain ``token``, ``secret``,
+  ``password`` or ``api_key``; the database password) and anything shaped like a Telegram
+  bot token becomes ``[REDACTED]``;
 - phone numbers (Vietnamese shapes) are masked to their last three digits.
 
 The message is formatted once (``msg % args``) and the traceback text is cleaned too.
@@ -42,14 +43,28 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return PHONE.sub(mask_phone, text)
 
 
+SECRET_WORDS = ("token", "secret", "password", "api_key")
+
+
 def configured_secrets(settings: Any) -> tuple[str, ...]:
-    """Values of every setting whose name contains ``token`` or ``secret`` (every channel's)."""
+    """Values of every setting whose name says it is secret (every channel's token and
+    secret), and the password in the database address."""
     found = []
     for name in type(settings).model_fields:
-        if "token" in name or "secret" in name:
+        if any(word in name for word in SECRET_WORDS):
             value = getattr(settings, name, None)
             if isinstance(value, str) and len(value) >= 6:
                 found.append(value)
+    url = getattr(settings, "database_url", None)
+    if isinstance(url, str):
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(url).password
+        except Exception:  # not a URL SQLAlchemy reads: nothing to take from it
+            password = None
+        if password and len(str(password)) >= 4:
+            found.append(str(password))
     # Longest first: a secret that contains another is replaced whole.
     return tuple(sorted(set(found), key=len, reverse=True))
 

@@ -71,7 +71,7 @@ def test_redact_shapes():
 def test_every_secret_setting_is_redacted(tmp_path):
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3",
+        database_url="postgresql+asyncpg://kcbot:db-pass-123@db.example/kcbot",
         telegram_bot_token="42:not-shaped-like-telegram",
         webhook_secret="hook_secret_value",
     )
@@ -83,7 +83,11 @@ def test_every_secret_setting_is_redacted(tmp_path):
     install(settings)
     try:
         logger.debug("token=%s secret=%s", settings.telegram_bot_token, settings.webhook_secret)
+        logger.info("connecting to %s", settings.database_url)
     finally:
         uninstall()
         logger.removeHandler(handler)
-    assert buffer.getvalue().strip() == "token=[REDACTED] secret=[REDACTED]"
+    assert buffer.getvalue().splitlines() == [
+        "token=[REDACTED] secret=[REDACTED]",
+        "connecting to postgresql+asyncpg://kcbot:[REDACTED]@db.example/kcbot",
+    ]
