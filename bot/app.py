@@ -21,7 +21,7 @@ from handlers.menu import MenuFeature
 log = logging.getLogger(__name__)
 
 # Feature modules, each exposing ``feature(services) -> Feature``. Menu is always there.
-FEATURE_MODULES = ("handlers.faq", "handlers.intake", "handlers.reminders")
+FEATURE_MODULES = ("handlers.faq", "handlers.intake", "handlers.reminders", "handlers.privacy")
 
 
 def utc_now() -> datetime:
@@ -73,7 +73,7 @@ async def build_app(
     now: Callable[[], datetime] = utc_now,
     knowledge: object | None = None,
 ) -> App:
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     if migrate and await upgrade(db):
         log.info("database schema upgraded")
     sessions = session_factory(db)

@@ -16,6 +16,7 @@ COMMAND_MODULES = {
     "bot.cli_ask": ("root", "kb"),  # kcbot ask, kcbot kb unanswered
     "bot.cli_drafts": ("root",),  # kcbot drafts ...
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
+    "bot.cli_data": ("root",),  # kcbot data prune
 }
 
 DESCRIPTION = """\
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     # Library chatter (HTTP requests per poll) hides what matters at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.logs import install as clean_logs  # no token or phone in any log line
+
+    clean_logs(settings)
     try:
         return asyncio.run(func(args, settings))
     except KeyboardInterrupt:
@@ -102,7 +106,7 @@ async def _cmd_db_upgrade(args: argparse.Namespace, settings: Any) -> int:
     from db.migrate import upgrade
     from db.session import create_engine
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     try:
         changed = await upgrade(engine)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
 import json
 import logging
 import sys
@@ -80,7 +79,6 @@ def register(root: Any) -> None:
     p.add_argument("id", type=int)
     p.add_argument("status", help="submitted, under_review, approved, rejected, needs_changes")
     p.add_argument("--note", help="note for the history and the owner")
-    p.add_argument("--by", help="who makes the change (default: your login)")
     p.add_argument("--force", action="store_true", help="allow any move between statuses")
     p.set_defaults(func=cmd_set_status)
 
@@ -100,7 +98,7 @@ async def _with_session(settings: Any, work: Any) -> int:
     from db.migrate import upgrade
     from db.session import create_engine, session_factory
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, file_mode=settings.file_mode_bits)
     try:
         await upgrade(engine)
         sessions = session_factory(engine)
@@ -182,20 +180,29 @@ async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
         rows = [draft_row(d, EXPORT_FIELDS) for d in drafts]
         for row in rows:
             row["review_notes"] = "; ".join(row["review_notes"] or [])
-        write_rows(args.file, rows)
+        try:
+            write_rows(args.file, rows, settings.file_mode_bits)
+        except OSError as exc:
+            print(f"{args.file}: không ghi được tệp ({exc.strerror or exc})", file=sys.stderr)
+            return 1
         print(f"Đã xuất {len(rows)} hồ sơ ra {args.file}")
         return 0
 
     return await _with_session(settings, work)
 
 
-def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_rows(path: Path, rows: list[dict[str, Any]], file_mode: int | None = None) -> None:
+    """Write the export, readable by its owner only (``KCBOT_FILE_MODE``), every text cell
+    made safe (no formula, no control character) by ``db.files.safe_cell``."""
+    from db.files import open_private, parse_mode, safe_row
+
+    mode = parse_mode(file_mode)
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(EXPORT_FIELDS))
-            writer.writeheader()
-            writer.writerows(rows)
+        with open_private(path, mode, text=True) as fh:
+            writer = csv.writer(fh)
+            writer.writerow(EXPORT_FIELDS)
+            for row in rows:
+                writer.writerow(safe_row(row[name] for name in EXPORT_FIELDS))
         return
     from openpyxl import Workbook
 
@@ -205,14 +212,17 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     ws.title = "Hồ sơ"
     ws.append(list(EXPORT_FIELDS))
     for row in rows:
-        ws.append([row[name] for name in EXPORT_FIELDS])
-    wb.save(path)
+        ws.append(safe_row(row[name] for name in EXPORT_FIELDS))
+    with open_private(path, mode) as fh:
+        wb.save(fh)
 
 
 async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
+    from bot.cli_data import os_user
     from handlers.intake.service import StatusError, change_status
 
-    actor = f"staff:{args.by or getpass.getuser()}"
+    # Who did it: the operating-system account running the command, not a typed name.
+    actor = f"staff:{os_user()}"
 
     async def work(session: Any) -> int:
         try:

@@ -37,6 +37,7 @@ from handlers.reminders.events_import import (
     COLUMNS,
     ImportReport,
     RowError,
+    UnreadableFile,
     import_file,
     import_rows,
     parse_row,
@@ -115,7 +116,10 @@ async def _cmd_import(args: argparse.Namespace, settings: Any) -> int:
                 report = await import_file(
                     session, args.file, _now(), ReminderConfig.from_settings(settings)
                 )
-            except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+            except UnreadableFile as exc:
+                print(exc, file=sys.stderr)
+                return 2
+            except (OSError, csv.Error, ValueError) as exc:
                 print(f"Không đọc được tệp {args.file}: {exc}", file=sys.stderr)
                 return 2
     finally:

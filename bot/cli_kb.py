@@ -96,7 +96,7 @@ def _spreadsheet_suffix_ok(path: Path) -> bool:
     return False
 
 
-def _export(path: Path | None, as_json: bool, kb_path: Path) -> int:
+def _export(path: Path | None, as_json: bool, kb_path: Path, file_mode: int = 0o600) -> int:
     if as_json == (path is not None):
         print(
             "Dùng: kcbot kb export FILE.xlsx|FILE.csv  hoặc  kcbot kb export --json",
@@ -117,8 +117,12 @@ def _export(path: Path | None, as_json: bool, kb_path: Path) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     assert path is not None
+    from db.files import neutralise_spreadsheet, open_private
+
     try:
+        open_private(path, file_mode).close()  # owner-only before any content is written
         export_entries(entries, path)
+        neutralise_spreadsheet(path, file_mode)  # no cell can act as a formula
     except OSError as exc:
         print(f"{path}: không ghi được tệp ({exc.strerror or exc})", file=sys.stderr)
         return 1
@@ -127,7 +131,8 @@ def _export(path: Path | None, as_json: bool, kb_path: Path) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    return _export(args.file, bool(args.json), _kb_path(settings))
+    mode = getattr(settings, "file_mode_bits", 0o600)
+    return _export(args.file, bool(args.json), _kb_path(settings), mode)
 
 
 def _import(path: Path, data_dir: Path) -> int:
@@ -140,7 +145,7 @@ def _import(path: Path, data_dir: Path) -> int:
         )
         return 2
     try:
-        entries = import_entries(path)
+        entries = [_unquoted(e) for e in import_entries(path)]
     except ContentError as exc:
         _print_problems(exc.problems)
         print("Không thay đổi gì.", file=sys.stderr)
@@ -159,6 +164,21 @@ def _import(path: Path, data_dir: Path) -> int:
     print(f"Thêm {added}, sửa {changed}, xoá {removed} mục.")
     print(", ".join(f"{topic}: {count}" for topic, count in sorted(per_topic.items())))
     return 0
+
+
+def _unquoted(entry: Entry) -> Entry:
+    """The entry as written before the export quoted cells starting like a formula."""
+    from dataclasses import replace
+
+    from db.files import unquote_cell
+
+    return replace(
+        entry,
+        title=unquote_cell(entry.title),
+        questions=tuple(unquote_cell(q) for q in entry.questions),
+        answer=unquote_cell(entry.answer),
+        source=unquote_cell(entry.source),
+    )
 
 
 async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:

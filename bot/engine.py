@@ -44,12 +44,10 @@ log = logging.getLogger(__name__)
 # Longer texts are cut before handling: nobody types more, and it keeps matching fast.
 MAX_TEXT = 4000
 
-KEEP_UPDATE_IDS = timedelta(days=7)
 # How stale a user's last-seen time and name may get (and how long "blocked the bot" may
 # outlive a new message from another process's point of view).
 USER_REFRESH = timedelta(minutes=5)
 USER_CACHE_SIZE = 10_000
-PRUNE_EVERY = timedelta(hours=1)
 
 ERROR_TEXT = (
     "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. "
@@ -108,7 +106,6 @@ class Engine:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._last_prune: datetime | None = None
         # (channel, chat id) -> the user and when their row was last written.
         self._seen: OrderedDict[tuple[str, str], tuple[SeenUser, datetime]] = OrderedDict()
         # What each channel can show; the transports declare theirs when they start.
@@ -205,7 +202,6 @@ class Engine:
             held = await self._locks((incoming.channel, incoming.chat_id))
             async with held:
                 yield
-            await self._prune_now_and_then()
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -286,20 +282,6 @@ class Engine:
             menu: Any = self.router.get("menu")
             return await menu.no_text(ctx)  # type: ignore[no-any-return]
         return await self.router.dispatch(ctx)
-
-    async def _prune_now_and_then(self) -> None:
-        """Forget handled update ids and inbox events after a week: platforms redeliver
-        within a day, and a finished event is needed only to recognise a redelivery."""
-        now = utcnow()
-        if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY:
-            return
-        self._last_prune = now
-        try:
-            async with self.db.begin() as conn:
-                await ChatStore(conn).prune(KEEP_UPDATE_IDS)
-                await InboxRepo(conn).prune(now - KEEP_UPDATE_IDS)
-        except Exception:
-            log.exception("pruning handled updates failed")
 
     async def _record_failed_update(self, incoming: Incoming) -> None:
         """Keep a failed update from being retried forever by redelivery."""

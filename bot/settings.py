@@ -74,6 +74,20 @@ class Settings(BaseSettings):
     inbox_concurrency: int = Field(default=16, ge=1)
     inbox_poll_seconds: float = Field(default=1, gt=0)
 
+    # Personal data (handlers/privacy): how long rows are kept before the daily pass (and
+    # `kcbot data prune`) deletes them, in days.
+    retention_question_days: int = Field(default=180, ge=1)
+    retention_outbox_days: int = Field(default=30, ge=1)
+    retention_draft_days: int = Field(default=90, ge=1)
+    retention_update_days: int = Field(default=7, ge=1)
+    # Permissions of the files the bot creates (SQLite file, exports), octal; folders it
+    # creates get the matching mode (600 → 700).
+    file_mode: str = Field(default="600", pattern=r"^[0-7]{3}$")
+
+    @property
+    def file_mode_bits(self) -> int:
+        return int(self.file_mode, 8)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:

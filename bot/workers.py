@@ -21,6 +21,8 @@ from handlers.reminders.scheduling import ReminderConfig, enqueue_due
 
 log = logging.getLogger(__name__)
 
+RETENTION_EVERY = 24 * 3600.0  # seconds between two retention passes
+
 
 class Workers:
     def __init__(
@@ -61,6 +63,7 @@ class Workers:
             asyncio.create_task(self.inbox.run_forever(), name="inbox-worker"),
             asyncio.create_task(self.sender.run_forever(), name="outbox-sender"),
             asyncio.create_task(self._schedule(), name="reminder-scheduler"),
+            asyncio.create_task(self._retention(), name="retention"),
         ]
 
     async def schedule_once(self) -> int:
@@ -80,6 +83,20 @@ class Workers:
                 log.exception("reminder scheduler pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.scheduler_seconds)
+
+    async def _retention(self) -> None:
+        """Once a day, delete what is kept longer than the retention settings."""
+        from handlers.privacy.retention import prune
+
+        while not self._stop.is_set():
+            try:
+                counts = await prune(self.app.sessions, self.clock.now(), self.app.settings)
+                if any(counts.values()):
+                    log.info("retention: %s", counts)
+            except Exception:
+                log.exception("retention pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=RETENTION_EVERY)
 
     async def stop(self, grace: float = 30.0) -> None:
         """Finish the messages and sends in progress, then stop the loops."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,59 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+DEFAULT_FILE_MODE = 0o600
+
+
+def folder_mode(file_mode: int) -> int:
+    """The folder mode matching a file mode: whoever may read may also enter (600 → 700)."""
+    mode = file_mode | 0o700
+    for read, execute in ((0o040, 0o010), (0o004, 0o001)):
+        if file_mode & read:
+            mode |= execute
+    return mode
+
+
+def make_folder(path: Path, file_mode: int = DEFAULT_FILE_MODE) -> None:
+    """Create ``path`` (and parents) if missing; the folders created get ``folder_mode``."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, folder_mode(file_mode))
+
+
+def create_private(path: Path, file_mode: int = DEFAULT_FILE_MODE) -> None:
+    """Create ``path`` empty with ``file_mode`` if it doesn't exist (folders as above)."""
+    make_folder(path.parent, file_mode)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, file_mode)  # the umask may have removed bits the setting asks for
+    finally:
+        os.close(fd)
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the engine; for SQLite, make the folder and tune the file for a chat bot."""
+def create_engine(url: str, *, file_mode: int = DEFAULT_FILE_MODE, **kwargs: Any) -> AsyncEngine:
+    """Create the engine; for SQLite, make the folder and tune the file for a chat bot.
+
+    A new SQLite file (and the folders made for it) is readable by its owner only
+    (``file_mode``; SQLite gives its -wal and -shm files the same mode).
+    """
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            create_private(Path(database), file_mode)
         # One connection: SQLite has one writer at a time anyway, and waiting in the pool's
         # queue is much cheaper than SQLite's busy handler, which sleeps and retries.
         kwargs.setdefault("pool_size", 1)

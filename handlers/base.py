@@ -187,6 +187,16 @@ class Router:
         return await self._menu().unknown_command(ctx)  # type: ignore[no-any-return]
 
 
+async def consent_gate(ctx: Context, then_payload: str) -> list[Reply] | None:
+    """Before a feature stores the first personal field: None when the user has agreed to
+    the data notice (or no privacy feature is installed), else the notice to show; agreeing
+    continues with ``then_payload``. Features ask through the router, never import it."""
+    privacy: Any = ctx.router.get("privacy")
+    if privacy is None:
+        return None
+    return await privacy.gate(ctx, then_payload)  # type: ignore[no-any-return]
+
+
 def button(label: str, feature: str, action: str, arg: str = "") -> Button:
     payload = f"{feature}:{action}" + (f":{arg}" if arg else "")
     return Button(label, payload)

@@ -167,6 +167,17 @@ class InboxRepo:
         )
         return {state: int(n) for state, n in rows.all()}
 
+    async def count_finished(self, before: datetime) -> int:
+        """How many finished events ``prune(before)`` would delete."""
+        return int(
+            await self.conn.scalar(
+                select(func.count())
+                .select_from(InboxEvent)
+                .where(InboxEvent.state.in_((DONE, FAILED)), InboxEvent.received_at < before)
+            )
+            or 0
+        )
+
     async def prune(self, before: datetime) -> int:
         """Forget finished events received before ``before``."""
         result = await self.conn.execute(

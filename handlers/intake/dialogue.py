@@ -24,7 +24,7 @@ from typing import Any
 from bot.types import Button, Document, Reply
 from db.models.drafts import Draft
 from db.repos.drafts import DraftRepo
-from handlers.base import Context, Feature, Services, button
+from handlers.base import Context, Feature, Services, button, consent_gate
 from handlers.forms import Answers, Form, FormFeature, Step
 from handlers.forms.engine import BACK, TO_SUMMARY
 from handlers.forms.words import YES, is_quit
@@ -40,6 +40,8 @@ from knowledge.support import catalogue
 log = logging.getLogger(__name__)
 
 NAME = "intake"
+# The entries that lead to storing personal data: the consent notice comes first.
+GATED = ("open", "resume", "restart")
 NOTES = "ℹ️ Lưu ý về ước tính"
 
 INTRO = (
@@ -90,6 +92,11 @@ class IntakeFeature(FormFeature):
         return await ctx.router.unknown_command(ctx)
 
     async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
+        if action in GATED or self.in_form(ctx):
+            # Nothing personal is kept before the owner agrees to the data notice.
+            notice = await consent_gate(ctx, f"{NAME}:{action if action in GATED else 'open'}")
+            if notice is not None:
+                return notice
         if action == "open":
             return await self.open(ctx)
         if action == "resume":
@@ -122,6 +129,9 @@ class IntakeFeature(FormFeature):
         return await self.form_button(ctx, action, arg)
 
     async def on_text(self, ctx: Context) -> list[Reply]:
+        notice = await consent_gate(ctx, f"{NAME}:resume")
+        if notice is not None:  # a draft begun before the notice existed, or consent withdrawn
+            return notice
         if ctx.state.dialogue == NAME and ctx.state.step == "resume":
             if is_quit(ctx.text):
                 return self.quit(ctx)

@@ -67,6 +67,9 @@ def build_request_docx(data: Mapping[str, Any], *, centre_name: str) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
+    from db.files import strip_control_all  # XML refuses control characters
+
+    data, centre_name = strip_control_all(dict(data)), strip_control_all(centre_name)
     doc = Document()
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)

@@ -12,6 +12,7 @@ from db.models.base import utcnow
 from db.models.drafts import STAFF_STATUSES, Draft
 from db.repos.drafts import DraftRepo
 from db.repos.outbox import NewMessage, OutboxRepo
+from db.repos.privacy import AuditRepo
 from handlers.intake.steps import STATUS_LABELS
 from knowledge.support import catalogue
 
@@ -103,6 +104,14 @@ async def change_status(
             f"(được phép: {', '.join(sorted(allowed)) or 'không có'}); dùng --force nếu chắc.",
             2,
         )
+    old = draft.status
     await repo.set_status(draft, status, actor=actor, note=note)
+    # The audit trail: who, when, what — no personal data.
+    await AuditRepo(session).record(
+        actor=actor,
+        action="draft.set_status",
+        subject=f"draft:{draft.id}",
+        detail=f"{old} -> {status}",
+    )
     told = await notify_owner(session, draft, status_message(draft, note))
     return StatusChange(draft, told)

@@ -174,17 +174,36 @@ def parse_row(values: dict[str, Any]) -> Any:
     )
 
 
+class UnreadableFile(ValueError):
+    """The file can't be read at all; the message says what to do, in one line."""
+
+
+NOT_UTF8 = (
+    "Tệp {name} không phải CSV UTF-8: hãy lưu dạng CSV UTF-8 "
+    "(Excel: Lưu thành → CSV UTF-8) rồi nhập lại."
+)
+NOT_XLSX = "Tệp {name} hỏng hoặc không phải bảng tính XLSX: mở bằng Excel, lưu lại dạng .xlsx."
+
+
 def read_table(path: Path) -> tuple[list[str | None], list[tuple[int, dict[str, Any]]]]:
     """Read a CSV or XLSX file → (canonical headers, [(row number, {column: value})])."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        raw = [list(r) for r in sheet.iter_rows(values_only=True)]
-        workbook.close()
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            raw = [list(r) for r in sheet.iter_rows(values_only=True)]
+            workbook.close()
+        except OSError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise UnreadableFile(NOT_XLSX.format(name=path.name)) from exc
     else:
-        content = path.read_bytes().decode("utf-8-sig")
+        try:
+            content = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(NOT_UTF8.format(name=path.name)) from exc
         first = content.splitlines()[0] if content else ""
         delimiter = ";" if first.count(";") > first.count(",") else ","
         raw = [list(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)]

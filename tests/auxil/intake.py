@@ -29,10 +29,17 @@ def docx_text(content: bytes) -> str:
     return "\n".join(parts)
 
 
+async def open_intake(user: ChatUser) -> None:
+    """Tap «Tạo hồ sơ» and, the first time, agree to the data notice that comes first."""
+    await user.tap("Tạo hồ sơ")
+    if any("Đồng ý" in label for label in user.labels):
+        await user.tap("Đồng ý")
+
+
 async def fill_until_summary(user: ChatUser) -> None:
     """A tidy run through every step (diacritics-free typing, buttons where offered)."""
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Máy móc")
     await user.tap("Hộ kinh doanh")
     await user.tap("Thủ công mỹ nghệ")

@@ -14,7 +14,7 @@ from db.repos.events import SubscriptionRepo
 from handlers.forms.engine import NO_SKIP
 from handlers.menu import STALE_SHORT
 from tests.auxil.app import ChatUser, make_settings
-from tests.auxil.intake import drafts_of
+from tests.auxil.intake import drafts_of, open_intake
 
 QUIT_WORDS = ["hủy", "huỷ", "thôi", "thoát", "dừng", "huy", "thoi", "thoat", "dung"]
 ASKED = "Hỏi hỗ trợ máy móc tối đa bao nhiêu?"
@@ -35,7 +35,7 @@ async def _open_reminders(user: ChatUser) -> None:
 
 async def _open_intake(user: ChatUser) -> None:
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "Bước 1/15" in user.text
 
 
@@ -111,7 +111,7 @@ async def test_each_quit_word_leaves_the_intake_keeping_the_answers(sqlite_url, 
         assert await _in_dialogue(app, user) is None
         [draft] = await drafts_of(app, "2004")
         assert draft.status == "in_progress" and draft.answers["support"] == "machinery"
-        await user.tap("Tạo hồ sơ")
+        await open_intake(user)
         assert "tiếp tục hay làm lại" in user.text
     finally:
         await app.close()
@@ -231,7 +231,7 @@ async def test_quit_at_the_resume_question(app):
     await _open_intake(user)
     await user.tap("Máy móc")
     await user.send("/menu")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "tiếp tục hay làm lại" in user.text
     await user.send("thôi")
     assert "vẫn được lưu" in user.text and await _in_dialogue(app, user) is None

@@ -6,13 +6,13 @@ from bot.app import build_app
 from db.repos.drafts import DraftRepo
 from knowledge import places
 from tests.auxil.app import ChatUser, make_settings
-from tests.auxil.intake import DOCX, docx_text, drafts_of, fill_until_summary
+from tests.auxil.intake import DOCX, docx_text, drafts_of, fill_until_summary, open_intake
 
 
 async def test_whole_intake_without_diacritics_with_mistakes(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "Bước 1/15" in user.text
     await user.send("mua may moc")  # typed instead of tapped
     assert "Bước 2/15" in user.text
@@ -132,7 +132,7 @@ async def test_shared_contact_fills_the_phone(app):
 async def test_every_step_rejects_junk_and_asks_again(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     junk = ["😀😀", "x" * 10_000, "   ", "'; DROP TABLE drafts; --"]
     for text in junk:
         await user.send(text)
@@ -219,7 +219,7 @@ async def test_money_forms_all_accepted(app):
 async def test_back_and_edit_from_summary(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "⬅️ Quay lại" not in user.labels  # nothing to go back to: leave instead
     await user.send("quay lai")
     assert "câu đầu tiên" in user.text and "Bước 1/15" in user.text
@@ -273,7 +273,7 @@ async def test_back_and_edit_from_summary(app):
 async def test_cancel_then_resume_or_start_again(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Máy móc")
     await user.tap("Hộ kinh doanh")
     await user.tap("Thủ công mỹ nghệ")
@@ -283,7 +283,7 @@ async def test_cancel_then_resume_or_start_again(app):
     [draft] = await drafts_of(app)
     assert draft.status == "in_progress" and draft.answers["sector"] == "craft"
     await user.send("/menu")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "đang làm dở hồ sơ" in user.text and "3/15" in user.text
     await user.send("tiep di")
     assert "đang làm dở hồ sơ" in user.text  # still asks to choose
@@ -298,7 +298,7 @@ async def test_cancel_then_resume_or_start_again(app):
     assert "Bước 3/15" in user.text
     await user.send("/cancel")
     await user.send("/menu")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Làm lại")
     assert "Bước 1/15" in user.text and "Hiện tại" not in user.text
     drafts = await drafts_of(app)
@@ -312,7 +312,7 @@ async def test_a_restart_mid_dialogue_loses_nothing(db_url):
     app = await build_app(make_settings(db_url))
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Dây chuyền")
     await user.send("hop tac xa")
     await user.tap("Chế biến")
@@ -335,7 +335,7 @@ async def test_a_restart_mid_dialogue_loses_nothing(db_url):
 async def test_large_enterprise_is_told_why_and_offered_staff(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Máy móc")
     await user.tap("Doanh nghiệp lớn")
     assert "Doanh nghiệp lớn không thuộc đối tượng" in user.text
@@ -353,7 +353,7 @@ async def test_large_enterprise_is_told_why_and_offered_staff(app):
 async def test_unregistered_individual_must_register_a_household_business(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Đào tạo")
     await user.send("ca nhan chua dang ky")
     assert "đăng ký hộ kinh doanh" in user.text
@@ -365,7 +365,7 @@ async def test_unregistered_individual_must_register_a_household_business(app):
 async def test_content_without_a_level_says_so(app):
     user = ChatUser(app, chat_id="3003")
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Hội chợ")
     await user.tap("Tổ hợp tác")
     await user.tap("Chế biến")
@@ -388,7 +388,7 @@ async def test_two_users_interleaved_never_mix(app):
     an, binh = ChatUser(app, chat_id="501", name="An"), ChatUser(app, chat_id="502", name="Bình")
     for u in (an, binh):
         await u.send("/start")
-        await u.tap("Tạo hồ sơ")
+        await open_intake(u)
     await an.tap("Máy móc")
     await binh.tap("Mô hình")
     await an.tap("Hộ kinh doanh")
@@ -411,7 +411,7 @@ async def test_two_users_interleaved_never_mix(app):
 
 async def _to_province_step(user: ChatUser) -> None:
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     await user.tap("Máy móc")
     await user.tap("Hộ kinh doanh")
     await user.tap("Thủ công mỹ nghệ")
@@ -497,7 +497,7 @@ async def test_phone_step_without_telegram_mentions_no_share_button(app):
 async def test_exit_on_the_first_step_keeps_the_draft(app):
     user = ChatUser(app)
     await user.send("/start")
-    await user.tap("Tạo hồ sơ")
+    await open_intake(user)
     assert "✖️ Thoát" in user.labels and "⬅️ Quay lại" not in user.labels
     await user.tap("Máy móc")
     await user.send("quay lai")

@@ -35,7 +35,10 @@ async def test_whole_intake_on_telegram(running_bot: RunningBot, fake_telegram: 
 
     commune = places.match_commune(51, "nghia hanh")[0].code
     await step(text("/start"), "Trợ lý Khuyến công")
-    await step(tap("menu:intake"), "Bước 1/15")
+    # The data notice comes before anything personal is asked.
+    [notice] = await step(tap("menu:intake"), "/xoadulieu")
+    assert "Đồng ý" in str(notice["reply_markup"])
+    await step(tap("privacy:yes:intake:open"), "Bước 1/15")
     await step(tap("intake:pick:support:machinery"), "Bước 2/15")
     await step(text("ho kinh doanh"), "Bước 3/15")
     await step(tap("intake:pick:sector:craft"), "Bước 4/15")

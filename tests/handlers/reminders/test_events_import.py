@@ -177,3 +177,31 @@ def test_commands(tmp_path):
     assert due.returncode == 0, due.stderr
     status = json.loads(_kcbot(tmp_path, "outbox", "status", "--json").stdout)
     assert status["sent"] == 0 and status["failed"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("su-kien.csv", CSV.encode("cp1258", errors="replace"), "hãy lưu dạng CSV UTF-8"),
+        ("su-kien.xlsx", b"PK\x03\x04 not really a workbook", "không phải bảng tính XLSX"),
+    ],
+)
+def test_unreadable_file_is_one_line_saying_what_to_do(tmp_path, name, content, said):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "events", "import", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "KCBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'kc.sqlite3'}",
+        },
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
