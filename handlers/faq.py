@@ -1,11 +1,18 @@
 """Questions and answers: free text → the best entry with its source, or an honest
 "not sure" with the closest topics, a way to reach staff, and the question kept for staff.
+
+Before the knowledge base: a question that names a feature («làm hồ sơ», «tắt nhắc lịch»,
+«gặp cán bộ») opens that feature through its button actions, and a question about dates
+(«hội chợ nào sắp tới») is answered from the events table. A short follow-up within
+``FOLLOWUP_WINDOW`` of an answer is read together with that answer's topic. Every answer
+carries 👍/👎; 👎 offers the next candidates and staff, and is kept for staff.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.types import Button, Reply
 from handlers.base import Context, Feature, Services, button
@@ -14,6 +21,7 @@ from knowledge.normalize import tokens
 if TYPE_CHECKING:
     from knowledge.content import Entry
     from knowledge.kb import KnowledgeBase
+    from knowledge.matcher import MatchResult
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,77 @@ TOPIC_GROUPS: list[tuple[str, tuple[str, ...]]] = [
 ]
 # Questions kept for staff are cut here: enough to understand, small to store.
 MAX_STORED = 1000
+
+# --- follow-ups ---------------------------------------------------------------------
+FOLLOWUP_WINDOW = timedelta(minutes=10)
+# A question of at most this many words may be a follow-up of the previous answer.
+FOLLOWUP_MAX_WORDS = 8
+# A short question that matches this well on its own is not read as a follow-up, unless
+# it starts like one («thế còn …», «còn … thì sao»).
+SELF_CONTAINED = 0.8
+# Two candidates of different topics closer than this: ask which one.
+CLOSE = 0.03
+_FOLLOWUP_STARTS = (("the", "con"), ("con",), ("vay", "con"), ("vay", "thi"), ("the", "thi"))
+ASK_WHICH = "Bạn hỏi ý nào?"
+
+# --- feedback -----------------------------------------------------------------------
+THANKS_UP = "Cảm ơn bạn! 😊"
+THANKS_DOWN = "Cảm ơn bạn đã báo, mình đã ghi lại để cán bộ xem."
+NEXT_PICK = "Có phải bạn muốn hỏi một trong các ý sau? Hoặc hỏi cán bộ."
+NEXT_NONE = "Bạn thử hỏi cách khác, hoặc gửi câu hỏi cho cán bộ."
+
+# --- questions that name a feature ----------------------------------------------------
+# (folded phrase, feature, action); the first whose phrase is in the question wins.
+FEATURE_PHRASES: tuple[tuple[tuple[str, ...], str, str], ...] = tuple(
+    (tuple(phrase.split()), feature, action)
+    for phrase, feature, action in (
+        ("ho so cua toi", "intake", "mine"),
+        ("ho so cua em", "intake", "mine"),
+        ("ho so cua minh", "intake", "mine"),
+        ("ho so da lam", "intake", "mine"),
+        ("ho so da nop", "intake", "mine"),
+        ("xem ho so", "intake", "mine"),
+        ("lam ho so", "intake", "open"),
+        ("tao ho so", "intake", "open"),
+        ("lap ho so", "intake", "open"),
+        ("tat nhac", "reminders", "stop"),
+        ("huy nhac", "reminders", "stop"),
+        ("dung nhac", "reminders", "stop"),
+        ("bat nhac", "reminders", "sub"),
+        ("nhac lich", "reminders", "open"),
+        ("su kien sap toi", "reminders", "list"),
+        ("gap can bo", "menu", "contact"),
+        ("gap nguoi that", "menu", "contact"),
+        ("noi chuyen voi nguoi", "menu", "contact"),
+        ("gap nhan vien", "menu", "contact"),
+        ("lien he can bo", "menu", "contact"),
+    )
+)
+# Words that make it a question about the subject, not a request for the feature.
+_QUESTION_PHRASES = (
+    ("the", "nao"),
+    ("ra", "sao"),
+    ("gi",),
+    ("o", "dau"),
+    ("bao", "nhieu"),
+    ("bao", "lau"),
+    ("khi", "nao"),
+    ("bao", "gio"),
+    ("can",),
+    ("gom",),
+    ("mau",),
+    ("thu", "tuc"),
+    ("co", "phai"),
+)
+# Besides the phrase, a feature request holds only such words («cho em làm hồ sơ với»).
+_REQUEST_WORDS = frozenset(
+    " ".join(
+        (
+            "a ah anh ban cho co chi chut dc duoc em giup gium ho khong ko lai luon minh moi",
+            "muon nha nhe oi ok toi tui vay voi xin that ngay bay gio ad",
+        )
+    ).split()
+)
 
 
 def _label_of_topics() -> dict[str, str]:
@@ -104,7 +183,12 @@ class FaqFeature(Feature):
             entry = kb.entry(arg)
             if entry is None:
                 return await ctx.router.stale_button(ctx)
-            return [self._answer(ctx, kb, entry)]
+            return [await self._give(ctx, kb, entry, entry.title, [])]
+        if action == "up":
+            await self._feedback(ctx, arg, "up")
+            return [Reply(THANKS_UP)]
+        if action == "down":
+            return [await self._disliked(ctx, kb, arg)]
         return await ctx.router.stale_button(ctx)
 
     def _browse(self) -> Reply:
@@ -137,19 +221,42 @@ class FaqFeature(Feature):
             return await self._save_for_staff(ctx)
         if ctx.state.dialogue == NAME:
             ctx.finish()
+        question = ctx.text
+        routed = await self._feature_request(ctx, question)
+        if routed is not None:
+            return routed
         kb = self._kb(ctx)
         if kb is None:
             return [self._not_ready(ctx)]
-        question = ctx.text
+        events = await self._events_answer(ctx, question)
+        if events is not None:
+            return [events]
+        previous = self._previous(ctx, kb)
         result = kb.answer(question)
-        if result.reason == "no domain term":
+        if previous is not None and _may_follow(question):
+            followed = resolve_followup(kb, question, previous)
+            use_followup = _starts_like_followup(question) or not (
+                not result.fallback
+                and result.best is not None
+                and result.best.score >= SELF_CONTAINED
+            )
+            if use_followup and followed.candidates:
+                close = _close_pair(followed)
+                if close is not None:
+                    rows = self._candidate_rows(kb, close)
+                    return [Reply(ASK_WHICH, buttons=self._fallback_rows(rows))]
+                if not followed.fallback and followed.best is not None:
+                    entry = kb.entry(followed.best.entry_id)
+                    if entry is not None:
+                        return [await self._give(ctx, kb, entry, question, followed.candidates)]
+        if result.reason in ("no domain term", "off topic"):
             await self._store_unanswered(ctx, question, result.candidates)
             return [Reply(OUT_OF_SCOPE, buttons=self._fallback_rows([]))]
-        short = len(tokens(question)) <= SHORT_QUESTION
+        short = len(question.split()) <= SHORT_QUESTION
         if not result.fallback and result.best is not None:
             entry = kb.entry(result.best.entry_id)
             if entry is not None and (not short or result.best.score >= SURE_FOR_SHORT):
-                return [self._answer(ctx, kb, entry)]
+                return [await self._give(ctx, kb, entry, question, result.candidates)]
             if entry is not None:
                 # One or two words ("hỗ trợ", "hội chợ"): ask which question they mean.
                 rows = self._candidate_rows(kb, result.candidates)
@@ -158,6 +265,84 @@ class FaqFeature(Feature):
         rows = self._candidate_rows(kb, result.candidates)
         text = f"{NOT_SURE}\n{NOT_SURE_PICK if rows else NOT_SURE_NONE}"
         return [Reply(text, buttons=self._fallback_rows(rows))]
+
+    # --- features named in a question, live events ------------------------------------
+
+    async def _feature_request(self, ctx: Context, question: str) -> list[Reply] | None:
+        found = feature_request(question)
+        if found is None:
+            return None
+        name, action = found
+        feature = ctx.router.get(name)
+        if feature is None:
+            return None
+        return await feature.on_button(ctx, action, "")
+
+    async def _events_answer(self, ctx: Context, question: str) -> Reply | None:
+        from handlers.faq_events import event_question, format_events, upcoming_for
+
+        asked = event_question(question)
+        if asked is None:
+            return None
+        events = await upcoming_for(ctx.session, ctx.user.id, asked.kinds, ctx.services.now())
+        if not events:
+            return None  # nothing recorded: the general entry answers
+        rows: list[list[Button]] = []
+        if ctx.router.get("reminders") is not None:
+            rows.append([button("🔔 Nhắc tôi", "reminders", "sub")])
+        rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff"), button("🏠 Menu", "menu", "home")])
+        return Reply(format_events(events), buttons=rows)
+
+    # --- conversation memory ------------------------------------------------------------
+
+    def _previous(self, ctx: Context, kb: KnowledgeBase) -> Entry | None:
+        if ctx.state.dialogue is not None:
+            return None
+        last = ctx.state.data.get(NAME)
+        if not isinstance(last, dict):
+            return None
+        try:
+            at = datetime.fromisoformat(str(last.get("at")))
+        except ValueError:
+            return None
+        if ctx.services.now() - at > FOLLOWUP_WINDOW:
+            return None
+        return kb.entry(str(last.get("e")))
+
+    def _remember(self, ctx: Context, entry: Entry, question: str, others: list[str]) -> None:
+        if ctx.state.dialogue is not None:
+            return  # another dialogue owns the state
+        ctx.state.data[NAME] = {
+            "e": entry.id,
+            "at": ctx.services.now().isoformat(),
+            "q": question[:300],
+            "c": others[:4],
+        }
+
+    # --- feedback -------------------------------------------------------------------------
+
+    async def _feedback(
+        self, ctx: Context, entry_id: str, kind: str, question: str | None = None
+    ) -> None:
+        from db.repos.faq_feedback import FeedbackRepo
+
+        await FeedbackRepo(ctx.session).add(
+            ctx.incoming.channel, ctx.incoming.chat_id, entry_id, kind, question
+        )
+
+    async def _disliked(self, ctx: Context, kb: KnowledgeBase, entry_id: str) -> Reply:
+        last = ctx.state.data.get(NAME) if ctx.state.dialogue is None else None
+        last = last if isinstance(last, dict) and last.get("e") == entry_id else {}
+        question = str(last.get("q") or "")
+        await self._feedback(ctx, entry_id, "down", question or None)
+        if question:
+            await self._store_unanswered(
+                ctx, question, [{"id": entry_id, "topic": "disliked", "score": 0.0}]
+            )
+        others = [kb.entry(str(i)) for i in last.get("c") or []]
+        rows = [[button(e.title, NAME, "e", e.id)] for e in others if e is not None][:3]
+        text = f"{THANKS_DOWN}\n{NEXT_PICK if rows else NEXT_NONE}"
+        return Reply(text, buttons=self._fallback_rows(rows))
 
     def _candidate_rows(self, kb: KnowledgeBase, candidates: list) -> list[list[Button]]:
         entries = [kb.entry(c.entry_id) for c in candidates[:3]]
@@ -212,11 +397,25 @@ class FaqFeature(Feature):
         entry = kb.entry(result.best.entry_id)
         if entry is None:
             return None
-        return Reply(self._answer_text(ctx, entry))
+        return Reply(self._answer_text(ctx, entry, text))
 
-    def _answer(self, ctx: Context, kb: KnowledgeBase, entry: Entry) -> Reply:
-        text = self._answer_text(ctx, entry)
-        rows: list[list[Button]] = []
+    async def _give(
+        self, ctx: Context, kb: KnowledgeBase, entry: Entry, question: str, candidates: list
+    ) -> Reply:
+        """The answer, remembered for follow-ups and 👎, and counted for staff."""
+        others = [c.entry_id for c in candidates if c.entry_id != entry.id]
+        self._remember(ctx, entry, question, others)
+        await self._feedback(ctx, entry.id, "given")
+        return self._answer(ctx, kb, entry, question)
+
+    def _answer(self, ctx: Context, kb: KnowledgeBase, entry: Entry, question: str = "") -> Reply:
+        text = self._answer_text(ctx, entry, question)
+        rows: list[list[Button]] = [
+            [
+                button("👍 Đúng ý", NAME, "up", entry.id),
+                button("👎 Chưa đúng ý", NAME, "down", entry.id),
+            ]
+        ]
         for related_id in entry.related[:2]:
             related = kb.entry(related_id)
             if related is not None:
@@ -228,12 +427,14 @@ class FaqFeature(Feature):
         rows.append([button("✍️ Hỏi cán bộ", NAME, "ask_staff")])
         return Reply(text, buttons=rows)
 
-    def _answer_text(self, ctx: Context, entry: Entry) -> str:
+    def _answer_text(self, ctx: Context, entry: Entry, question: str = "") -> str:
         from knowledge.content import fill_placeholders
 
         s = ctx.settings
+        first = entry.questions[0] if entry.questions else ""
+        text = answer_opening(entry.answer, question, first)
         text = fill_placeholders(
-            entry.answer,
+            text,
             {
                 "centre_name": s.centre_name,
                 "centre_phone": s.centre_phone,
@@ -250,3 +451,84 @@ class FaqFeature(Feature):
 
 def feature(services: Services) -> Feature:
     return FaqFeature()
+
+
+# --- pure helpers (also used by the benchmark) --------------------------------------------
+
+
+def _has(toks: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
+
+
+def feature_request(question: str) -> tuple[str, str] | None:
+    """(feature, action) when the text asks for a feature («làm hồ sơ», «tắt nhắc lịch»,
+    «cho em gặp người thật được không»), None when it is a question about a subject."""
+    toks = tokens(question)
+    if not toks or len(toks) > 10 or any(_has(toks, p) for p in _QUESTION_PHRASES):
+        return None
+    for phrase, feature, action in FEATURE_PHRASES:
+        n = len(phrase)
+        for i in range(len(toks) - n + 1):
+            if tuple(toks[i : i + n]) == phrase:
+                rest = toks[:i] + toks[i + n :]
+                if all(t in _REQUEST_WORDS for t in rest):
+                    return feature, action
+    return None
+
+
+def _may_follow(question: str) -> bool:
+    return 0 < len(tokens(question)) <= FOLLOWUP_MAX_WORDS
+
+
+def _starts_like_followup(question: str) -> bool:
+    toks = tokens(question)
+    return any(tuple(toks[: len(p)]) == p for p in _FOLLOWUP_STARTS) or (
+        len(toks) >= 2 and toks[-2:] == ["thi", "sao"]
+    )
+
+
+def _close_pair(result: MatchResult) -> list[Any] | None:
+    """The two best candidates when they are of different topics and too close to choose."""
+    c = result.candidates
+    if len(c) >= 2 and c[0].topic != c[1].topic and c[0].score - c[1].score < CLOSE:
+        return c[:2]
+    return None
+
+
+def resolve_followup(kb: KnowledgeBase, question: str, previous: Entry) -> MatchResult:
+    """A short follow-up read with the previous answer's topic: the question together with
+    the previous entry's title, entries of the same topic preferred; the previous entry
+    itself only when nothing else of its topic fits."""
+    from knowledge.matcher import MatchResult
+
+    result = kb.matcher.match(f"{previous.title} {question}", k=4, prefer_topic=previous.topic)
+    cands = list(result.candidates)
+    if len(cands) > 1 and cands[0].entry_id == previous.id and cands[1].topic == previous.topic:
+        cands = [cands[1], cands[0], *cands[2:]]
+    if not cands:
+        return result
+    return MatchResult(
+        result.fallback, None if result.fallback else cands[0], cands[:3], result.reason
+    )
+
+
+def asks_yes_no(question: str) -> bool:
+    toks = tokens(question)
+    if not toks:
+        return False
+    return (
+        toks[-1] in {"khong", "chua"} or _has(toks, ("co", "phai")) or _has(toks, ("duoc", "khong"))
+    )
+
+
+def answer_opening(answer: str, question: str, entry_question: str = "") -> str:
+    """An answer opens with the fact: a leading «Có.»/«Không.» is kept only when the entry
+    is a yes/no question and the user asked one."""
+    text = answer.lstrip()
+    yes_no = asks_yes_no(question) and asks_yes_no(entry_question)
+    for word in ("Có.", "Không."):
+        if text.startswith(word + " ") and not yes_no:
+            rest = text[len(word) :].lstrip()
+            return rest[:1].upper() + rest[1:]
+    return text
