@@ -95,7 +95,7 @@ async def test_a_bare_abbreviation_offers_the_closest_entries(app):
     await user.send("cnnt")
     assert "Nguồn:" not in user.text
     assert any(p.startswith("faq:e:") for p in user.payloads)
-    assert "✍️ Hỏi cán bộ" in user.labels
+    assert "📚 Xem theo chủ đề" in user.labels
 
 
 async def test_one_or_two_words_ask_what_exactly(app):
