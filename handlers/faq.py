@@ -73,6 +73,8 @@ FOLLOWUP_MAX_WORDS = 8
 # A short question that matches this well on its own is not read as a follow-up, unless
 # it starts like one («thế còn …», «còn … thì sao»).
 SELF_CONTAINED = 0.8
+# Candidates of different topics within this of the best: the question alone is generic.
+GENERIC_SPREAD = 0.1
 # Two candidates of different topics closer than this: ask which one.
 CLOSE = 0.03
 _FOLLOWUP_STARTS = (("the", "con"), ("con",), ("vay", "con"), ("vay", "thi"), ("the", "thi"))
@@ -132,7 +134,7 @@ _REQUEST_WORDS = frozenset(
     " ".join(
         (
             "a ah anh ban cho co chi chut dc duoc em giup gium ho khong ko lai luon minh moi",
-            "muon nha nhe oi ok toi tui vay voi xin that ngay bay gio ad",
+            "muon nha nhe oi ok toi tui vay voi xin that ngay bay gio ad lich nhac",
         )
     ).split()
 )
@@ -235,10 +237,12 @@ class FaqFeature(Feature):
         result = kb.answer(question)
         if previous is not None and _may_follow(question):
             followed = resolve_followup(kb, question, previous)
-            use_followup = _starts_like_followup(question) or not (
-                not result.fallback
-                and result.best is not None
-                and result.best.score >= SELF_CONTAINED
+            use_followup = (
+                _starts_like_followup(question)
+                or result.fallback
+                or result.best is None
+                or result.best.score < SELF_CONTAINED
+                or _generic(result)
             )
             if use_followup and followed.candidates:
                 close = _close_pair(followed)
@@ -335,10 +339,11 @@ class FaqFeature(Feature):
         last = last if isinstance(last, dict) and last.get("e") == entry_id else {}
         question = str(last.get("q") or "")
         await self._feedback(ctx, entry_id, "down", question or None)
-        if question:
-            await self._store_unanswered(
-                ctx, question, [{"id": entry_id, "topic": "disliked", "score": 0.0}]
-            )
+        given = kb.entry(entry_id)
+        if question and given is not None:
+            from knowledge.matcher import Candidate
+
+            await self._store_unanswered(ctx, question, [Candidate(given.id, given.topic, 0.0)])
         others = [kb.entry(str(i)) for i in last.get("c") or []]
         rows = [[button(e.title, NAME, "e", e.id)] for e in others if e is not None][:3]
         text = f"{THANKS_DOWN}\n{NEXT_PICK if rows else NEXT_NONE}"
@@ -486,6 +491,14 @@ def _starts_like_followup(question: str) -> bool:
     return any(tuple(toks[: len(p)]) == p for p in _FOLLOWUP_STARTS) or (
         len(toks) >= 2 and toks[-2:] == ["thi", "sao"]
     )
+
+
+def _generic(result: MatchResult) -> bool:
+    """The question alone fits several topics about equally («được hỗ trợ bao nhiêu %»)."""
+    if result.best is None:
+        return True
+    near = {c.topic for c in result.candidates[:3] if result.best.score - c.score < GENERIC_SPREAD}
+    return len(near) >= 2
 
 
 def _close_pair(result: MatchResult) -> list[Any] | None:
