@@ -11,6 +11,7 @@ carries 👍/👎; 👎 offers the next candidates and staff, and is kept for st
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -233,33 +234,19 @@ class FaqFeature(Feature):
         events = await self._events_answer(ctx, question)
         if events is not None:
             return [events]
-        previous = self._previous(ctx, kb)
-        result = kb.answer(question)
-        if previous is not None and _may_follow(question):
-            followed = resolve_followup(kb, question, previous)
-            use_followup = (
-                _starts_like_followup(question)
-                or result.fallback
-                or result.best is None
-                or result.best.score < SELF_CONTAINED
-                or _generic(result)
-            )
-            if use_followup and followed.candidates:
-                close = _close_pair(followed)
-                if close is not None:
-                    rows = self._candidate_rows(kb, close)
-                    return [Reply(ASK_WHICH, buttons=self._fallback_rows(rows))]
-                if not followed.fallback and followed.best is not None:
-                    entry = kb.entry(followed.best.entry_id)
-                    if entry is not None:
-                        return [await self._give(ctx, kb, entry, question, followed.candidates)]
+        decision = decide(kb, question, self._previous(ctx, kb))
+        result = decision.result
+        if decision.ask:
+            rows = self._candidate_rows(kb, decision.ask)
+            return [Reply(ASK_WHICH, buttons=self._fallback_rows(rows))]
         if result.reason in ("no domain term", "off topic"):
             await self._store_unanswered(ctx, question, result.candidates)
             return [Reply(OUT_OF_SCOPE, buttons=self._fallback_rows([]))]
         short = len(question.split()) <= SHORT_QUESTION
         if not result.fallback and result.best is not None:
             entry = kb.entry(result.best.entry_id)
-            if entry is not None and (not short or result.best.score >= SURE_FOR_SHORT):
+            sure = decision.followup or not short or result.best.score >= SURE_FOR_SHORT
+            if entry is not None and sure:
                 return [await self._give(ctx, kb, entry, question, result.candidates)]
             if entry is not None:
                 # One or two words ("hỗ trợ", "hội chợ"): ask which question they mean.
@@ -491,6 +478,43 @@ def _starts_like_followup(question: str) -> bool:
     return any(tuple(toks[: len(p)]) == p for p in _FOLLOWUP_STARTS) or (
         len(toks) >= 2 and toks[-2:] == ["thi", "sao"]
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a question: the match to use, whether it was read as a follow-up,
+    and the two close candidates to ask between (then nothing is answered)."""
+
+    result: MatchResult
+    followup: bool = False
+    ask: list[Any] | None = None
+
+
+def decide(kb: KnowledgeBase, question: str, previous: Entry | None) -> Decision:
+    """The match for ``question``; a short question within the follow-up window
+    (``previous`` given) that does not pin a topic on its own is read with the previous
+    answer's topic."""
+    result = kb.answer(question)
+    if previous is None or not _may_follow(question):
+        return Decision(result)
+    use_followup = (
+        _starts_like_followup(question)
+        or result.fallback
+        or result.best is None
+        or result.best.score < SELF_CONTAINED
+        or _generic(result)
+    )
+    if not use_followup:
+        return Decision(result)
+    followed = resolve_followup(kb, question, previous)
+    if not followed.candidates:
+        return Decision(result)
+    close = _close_pair(followed)
+    if close is not None:
+        return Decision(followed, True, close)
+    if not followed.fallback and followed.best is not None:
+        return Decision(followed, True)
+    return Decision(result)
 
 
 def _generic(result: MatchResult) -> bool:

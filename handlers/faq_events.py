@@ -128,6 +128,20 @@ def _concerns(event: Event, province: str | None, sectors: list[str]) -> bool:
     return True
 
 
+async def _draft_province(session: AsyncSession, user_id: int) -> str | None:
+    """The province of the user's latest draft application, if the intake has one."""
+    try:
+        from db.models.drafts import Draft
+    except ImportError:  # pragma: no cover - intake not installed
+        return None
+    return await session.scalar(
+        select(Draft.province)
+        .where(Draft.user_id == user_id, Draft.province.is_not(None))
+        .order_by(Draft.id.desc())
+        .limit(1)
+    )
+
+
 async def upcoming_for(
     session: AsyncSession, user_id: int, kinds: tuple[str, ...], now: datetime
 ) -> list[Event]:
@@ -136,6 +150,8 @@ async def upcoming_for(
     sub = await session.scalar(select(Subscription).where(Subscription.user_id == user_id))
     province = sub.province if sub is not None else None
     sectors = list(sub.sectors or []) if sub is not None else []
+    if province is None:
+        province = await _draft_province(session, user_id)
     stmt = (
         select(Event)
         .where(
