@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
+OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
 VARIANTS = ("accent", "noaccent", "teencode", "typo")
 
 
@@ -602,7 +603,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_report(label, evaluate(make(t), lines), f"[threshold {t:.2f} picked on dev]")
 
     if not args.no_cv:
+        # OOS folds: the dev set's OOS lines and bench/oos_extra.tsv (out-of-scope
+        # questions that share the programme's words, written for this benchmark).
         oos = [x for x in lines if x.oos]
+        if OOS_EXTRA.exists():
+            oos += [x for x in read_dev(OOS_EXTRA) if x.oos]
         print("\n# Cross-validated (held-out phrasings; params picked on the other folds)")
         # The matcher's threshold never goes under MATCHER_FLOOR (an entry that explains
         # less than about a third of the question is not an answer); baselines have their

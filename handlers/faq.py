@@ -241,7 +241,10 @@ class FaqFeature(Feature):
             return [Reply(ASK_WHICH, buttons=self._fallback_rows(rows))]
         if result.reason in ("no domain term", "off topic"):
             await self._store_unanswered(ctx, question, result.candidates)
-            return [Reply(OUT_OF_SCOPE, buttons=self._fallback_rows([]))]
+            # An entry that tells the two apart ("khuyến công khác khuyến nông") is offered.
+            related = [kb.entry(i) for i in kb.matcher.entries_speaking_of(question)[:2]]
+            rows = [[button(e.title, NAME, "e", e.id)] for e in related if e is not None]
+            return [Reply(OUT_OF_SCOPE, buttons=self._fallback_rows(rows))]
         short = len(question.split()) <= SHORT_QUESTION
         if not result.fallback and result.best is not None:
             entry = kb.entry(result.best.entry_id)

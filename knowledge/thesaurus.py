@@ -29,6 +29,8 @@ class Thesaurus:
     synonyms: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     off_topic: tuple[tuple[str, ...], ...] = ()
     strong_without_domain: float = 0.8
+    # Procedure and question syllables that say nothing about a question's subject.
+    generic: frozenset[str] = frozenset()
 
     @property
     def longest(self) -> int:
@@ -47,7 +49,8 @@ class Thesaurus:
                     synonyms.setdefault(variant, canonical)
         off = tuple(p for p in (_phrase(x) for x in data.get("off_topic") or []) if p)
         strong = float(data.get("strong_without_domain", 0.8))
-        return cls(synonyms, off, strong)
+        generic = frozenset(w for x in data.get("generic") or [] for w in _phrase(x))
+        return cls(synonyms, off, strong, generic)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_THESAURUS) -> Thesaurus:

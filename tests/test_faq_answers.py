@@ -36,6 +36,8 @@ async def test_everyday_questions_get_the_entry_they_ask_about(app):
     assert "lò gạch" in user.text.lower() and "Nguồn:" in user.text
 
     await user.send("toi nuoi ga, khuyen nong co ho tro giong ko")
+    assert "chỉ trả lời được câu hỏi về khuyến công" in user.text
+    await user.tap("Khuyến công là gì")  # the entry that tells the two apart
     assert "Khuyến nông là chương trình khác" in user.text
 
 
