@@ -538,8 +538,8 @@ def _close_pair(result: MatchResult) -> list[Any] | None:
 
 def resolve_followup(kb: KnowledgeBase, question: str, previous: Entry) -> MatchResult:
     """A short follow-up read with the previous answer's topic: the question together with
-    the previous entry's title, entries of the same topic preferred; the previous entry
-    itself only when nothing else of its topic fits."""
+    the previous entry's title, entries of the same topic preferred. A follow-up asks
+    something new, so another entry of the topic goes before the previous entry itself."""
     from knowledge.matcher import MatchResult
 
     result = kb.matcher.match(f"{previous.title} {question}", k=4, prefer_topic=previous.topic)

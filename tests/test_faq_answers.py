@@ -76,6 +76,18 @@ async def test_a_short_follow_up_stays_on_the_previous_topic(app):
     assert "300 triệu" in other.text
 
 
+async def test_a_follow_up_fitting_two_topics_asks_which_with_buttons(app):
+    user = ChatUser(app)
+    await user.send(payload="faq:e:acceptance-machinery")
+    assert "Nguồn:" in user.text
+    await user.send("dc bao nhieu %")
+    assert "Bạn hỏi ý nào?" in user.text and "Nguồn:" not in user.text
+    options = [p for p in user.payloads if p.startswith("faq:e:")]
+    assert len(options) == 2
+    await user.send(payload=options[0])
+    assert "Nguồn:" in user.text
+
+
 async def test_a_follow_up_after_ten_minutes_is_a_new_question(app):
     user = ChatUser(app)
     await user.send("học nghề khuyến công dành cho ai")
@@ -167,3 +179,53 @@ async def test_every_feedback_payload_fits_64_bytes(app):
     assert kb is not None
     for entry in kb.entries:
         assert len(f"faq:down:{entry.id}".encode()) <= 64, entry.id
+
+
+def _entry(entry_id: str, topic: str, title: str, *questions: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from knowledge.content import Entry
+
+    return Entry(entry_id, topic, title, questions, "Trả lời.", "Nguồn.", date.today(), ())
+
+
+def test_a_follow_up_between_two_close_topics_asks_which() -> None:
+    from handlers.faq import decide
+    from knowledge.kb import KnowledgeBase
+
+    previous = _entry("a-what", "machinery", "Máy móc thiết bị", "hỗ trợ máy móc là gì")
+    kb = KnowledgeBase(
+        [
+            previous,
+            _entry("a-level", "machinery", "Mức hỗ trợ", "mức hỗ trợ tối đa là bao nhiêu"),
+            _entry("b-level", "demo-model", "Mức hỗ trợ", "mức hỗ trợ tối đa là bao nhiêu"),
+        ]
+    )
+    d = decide(kb, "thế còn mức hỗ trợ tối đa?", previous)
+    assert d.followup
+    # Same topic preferred: the machinery level, not a question back.
+    assert d.ask is None and d.result.best is not None
+    assert d.result.best.entry_id == "a-level"
+
+
+def test_two_close_candidates_of_different_topics_are_a_question_back() -> None:
+    from handlers.faq import CLOSE, _close_pair
+    from knowledge.matcher import Candidate, MatchResult
+
+    a = Candidate("a-level", "machinery", 0.80)
+    b = Candidate("b-level", "demo-model", 0.80 - CLOSE / 2)
+    c = Candidate("c-level", "machinery", 0.80 - CLOSE / 2)
+    assert _close_pair(MatchResult(False, a, [a, b])) == [a, b]
+    assert _close_pair(MatchResult(False, a, [a, c])) is None  # one topic: no need to ask
+    far = Candidate("d-level", "demo-model", 0.80 - 2 * CLOSE)
+    assert _close_pair(MatchResult(False, a, [a, far])) is None
+
+
+def test_a_self_contained_short_question_is_not_a_follow_up(app) -> None:  # type: ignore[no-untyped-def]
+    from handlers.faq import decide
+
+    kb = app.services.kb
+    previous = kb.entry("training-support-level")
+    d = decide(kb, "số điện thoại trung tâm", previous)
+    assert not d.followup
+    assert d.result.best is not None and d.result.best.topic == "contact"
