@@ -124,7 +124,8 @@ _QUESTION_PHRASES = (
     ("bao", "lau"),
     ("khi", "nao"),
     ("bao", "gio"),
-    ("can",),
+    ("can", "gi"),
+    ("can", "nhung"),
     ("gom",),
     ("mau",),
     ("thu", "tuc"),
@@ -135,7 +136,7 @@ _REQUEST_WORDS = frozenset(
     " ".join(
         (
             "a ah anh ban cho co chi chut dc duoc em giup gium ho khong ko lai luon minh moi",
-            "muon nha nhe oi ok toi tui vay voi xin that ngay bay gio ad lich nhac",
+            "muon nha nhe oi ok toi tui vay voi xin that ngay bay gio ad lich nhac den dau roi xem",
         )
     ).split()
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from db.repos.events import EventData, EventRepo
 from db.repos.faq import UnansweredRepo
 from db.repos.faq_feedback import FeedbackRepo
@@ -229,3 +231,24 @@ def test_a_self_contained_short_question_is_not_a_follow_up(app) -> None:  # typ
     d = decide(kb, "số điện thoại trung tâm", previous)
     assert not d.followup
     assert d.result.best is not None and d.result.best.topic == "contact"
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("làm hồ sơ", ("intake", "open")),
+        ("hồ sơ của tôi", ("intake", "mine")),
+        ("xem hồ sơ của tôi đến đâu rồi", ("intake", "mine")),
+        ("tat nhac lich", ("reminders", "stop")),
+        ("gặp cán bộ", ("menu", "contact")),
+        ("cho em gap nguoi that dc ko", ("menu", "contact")),
+        ("làm hồ sơ như thế nào", None),
+        ("làm hồ sơ ở đâu", None),
+        ("nhắc lịch là gì", None),
+        ("cán bộ nào phụ trách ở xã", None),
+    ],
+)
+def test_feature_requests_versus_questions(text: str, wanted) -> None:  # type: ignore[no-untyped-def]
+    from handlers.faq import feature_request
+
+    assert feature_request(text) == wanted
