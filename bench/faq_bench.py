@@ -8,10 +8,11 @@ Figures (in-scope lines): top-1 = the chosen entry (no fallback) has an acceptab
 top-3 = an acceptable topic is among the three candidates (shown even on fallback).
 OOS lines: correct when the matcher falls back.
 
-Cross-validation (the figures that count, ``--cv``, default on): the phrasings of every
+Cross-validation (the figures that count; skip with ``--no-cv``): the phrasings of every
 entry are held out in turn (fold j holds out phrasing j of each entry that has two or
 more), each held-out phrasing is asked with and without diacritics and in teencode
-(common words shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the dev set's OOS lines are split into the same number of folds. For each
+(common words shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the
+dev set's OOS lines are split into the same number of folds. For each
 fold the threshold (and margin) is picked on the OTHER folds and the fold is scored with it,
 so no figure comes from a fit on the lines it scores. The same is done for plain BM25 and
 rapidfuzz on the same content. The OOS folds add bench/oos_extra.tsv: out-of-scope
