@@ -1,4 +1,5 @@
-"""``kcbot kb check|export|import``: validate the FAQ content and round-trip it via spreadsheets.
+"""``kcbot kb check|export|import|stats``: validate the FAQ content, round-trip it via
+spreadsheets, and show how often each answer was given, liked and disliked.
 
 The CLI core calls :func:`register` with the sub-parsers of the ``kb`` group; each command's
 ``func`` is an async ``(args, settings) -> exit code``. Messages are Vietnamese (centre staff
@@ -62,6 +63,20 @@ def register(subparsers: Any) -> None:
     )
     import_.add_argument("file", type=Path, help="tệp .xlsx hoặc .csv cần nhập")
     import_.set_defaults(func=cmd_import)
+
+    stats = subparsers.add_parser(
+        "stats",
+        help="số lần mỗi câu trả lời được đưa ra, được 👍, bị 👎",
+        description=(
+            "Thống kê theo từng mục: số lần bot đưa ra câu trả lời, số lần người dùng bấm "
+            "«Đúng ý» và «Chưa đúng ý»; kèm các câu hỏi bị «Chưa đúng ý» gần nhất."
+        ),
+    )
+    stats.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    stats.add_argument(
+        "--limit", type=int, default=20, help="số câu hỏi «Chưa đúng ý» gần nhất (mặc định 20)"
+    )
+    stats.set_defaults(func=cmd_stats)
 
 
 def _kb_path(settings: Settings) -> Path:
@@ -183,3 +198,58 @@ def _unquoted(entry: Entry) -> Entry:
 
 async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return _import(args.file, _kb_path(settings))
+
+
+async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Per entry: given / liked / disliked, from the database; titles from the content."""
+    from db.migrate import upgrade
+    from db.repos.faq_feedback import FeedbackRepo
+    from db.session import create_engine, session_factory
+
+    try:
+        titles = {e.id: e.title for e in load_entries(_kb_path(settings))}
+    except ContentError:
+        titles = {}
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            repo = FeedbackRepo(session)
+            rows = await repo.stats()
+            disliked = await repo.disliked(max(0, args.limit))
+    finally:
+        await engine.dispose()
+    if args.json:
+        out = {
+            "entries": [
+                {
+                    "id": r.entry_id,
+                    "title": titles.get(r.entry_id),
+                    "given": r.given,
+                    "liked": r.up,
+                    "disliked": r.down,
+                }
+                for r in rows
+            ],
+            "disliked_questions": [
+                {
+                    "id": d.entry_id,
+                    "question": d.question,
+                    "at": d.created_at.isoformat(),
+                }
+                for d in disliked
+            ],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("Chưa có câu trả lời nào được ghi nhận.")
+        return 0
+    print(f"{'Mục':<40} {'Đã trả lời':>10} {'👍':>5} {'👎':>5}")
+    for r in rows:
+        print(f"{r.entry_id:<40} {r.given:>10} {r.up:>5} {r.down:>5}")
+    if disliked:
+        print("\nCâu hỏi bị «Chưa đúng ý» gần nhất:")
+        for d in disliked:
+            print(f"- [{d.entry_id}] {d.question or '(không rõ câu hỏi)'}")
+    return 0

@@ -160,3 +160,39 @@ async def test_import_of_missing_file(data_dir: Path, capsys: pytest.CaptureFixt
     assert await run(data_dir, "import", str(data_dir / "nowhere.csv")) == 1
     assert "nowhere.csv: no such file" in capsys.readouterr().out
     assert _snapshot(data_dir) == before
+
+
+async def test_stats_per_entry_given_liked_disliked(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db.migrate import upgrade
+    from db.repos.faq_feedback import FeedbackRepo
+    from db.session import create_engine, session_factory
+
+    engine = create_engine(sqlite_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            repo = FeedbackRepo(session)
+            for kind in ("given", "given", "up", "down"):
+                question = "hỏi sai ý" if kind == "down" else None
+                await repo.add("telegram", "1", "machinery-support-level", kind, question)
+            await repo.add("telegram", "2", "contact-phone", "given")
+    finally:
+        await engine.dispose()
+    settings = SimpleNamespace(kb_path=None, database_url=sqlite_url)
+    args = _parser().parse_args(["kb", "stats", "--json"])
+    assert await args.func(args, settings) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {r["id"]: r for r in out["entries"]}
+    assert rows["machinery-support-level"]["given"] == 2
+    assert rows["machinery-support-level"]["liked"] == 1
+    assert rows["machinery-support-level"]["disliked"] == 1
+    assert rows["contact-phone"]["given"] == 1 and rows["contact-phone"]["disliked"] == 0
+    assert out["entries"][0]["id"] == "machinery-support-level"
+    assert out["disliked_questions"][0]["question"] == "hỏi sai ý"
+
+    args = _parser().parse_args(["kb", "stats"])
+    assert await args.func(args, settings) == 0
+    text = capsys.readouterr().out
+    assert "machinery-support-level" in text and "hỏi sai ý" in text

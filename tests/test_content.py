@@ -384,3 +384,38 @@ def test_export_json_shape(shipped: list[Entry]) -> None:
     }
     assert first["reviewed"] == shipped[0].reviewed.isoformat()
     assert isinstance(first["questions"], list)
+
+
+LONG_CENTRE = "Trung tâm Khuyến công và Tư vấn phát triển công nghiệp tỉnh Thừa Thiên Huế mở rộng"
+
+
+def test_answers_as_the_user_sees_them_fit_a_phone_screen(shipped: list[Entry]) -> None:
+    """Placeholders filled with a long centre name and the source line included, every
+    answer stays under 900 characters (what the chat really shows)."""
+    values = {
+        "centre_name": LONG_CENTRE,
+        "centre_phone": "0234 3 822 123 – 0914 123 456",
+        "centre_address": "Số 12 đường Trần Phú, phường Thuận Hóa, thành phố Huế",
+        "centre_hours": "Thứ Hai–Thứ Sáu, 7:30–11:30 và 13:30–17:00",
+        "centre_email": "khuyencong.trungtam@congthuong.example.gov.vn",
+    }
+    too_long = []
+    for e in shipped:
+        seen = f"{fill_placeholders(e.answer, values).strip()}\n\n📄 Nguồn: {e.source}"
+        if len(seen) >= MAX_ANSWER:
+            too_long.append((e.id, len(seen)))
+    assert too_long == []
+
+
+def test_no_answer_opens_with_a_bare_yes_no_for_a_question_that_is_not_one(
+    shipped: list[Entry],
+) -> None:
+    from handlers.faq import answer_opening, asks_yes_no
+
+    for e in shipped:
+        if e.answer.startswith(("Có.", "Không.")):
+            shown = answer_opening(e.answer, "cách làm thế nào", e.questions[0])
+            assert not shown.startswith(("Có.", "Không.")), e.id
+            if asks_yes_no(e.questions[0]):
+                kept = answer_opening(e.answer, e.questions[0], e.questions[0])
+                assert kept.startswith(("Có.", "Không.")), e.id

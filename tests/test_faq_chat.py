@@ -90,13 +90,12 @@ async def test_contact_answer_uses_settings_not_hard_coded(app):
     assert "0235 3812 345" in user.text
 
 
-async def test_in_scope_but_unsure_offers_the_closest_entries(app):
+async def test_a_bare_abbreviation_offers_the_closest_entries(app):
     user = ChatUser(app)
     await user.send("cnnt")
-    assert "chưa chắc" in user.text
+    assert "Nguồn:" not in user.text
     assert any(p.startswith("faq:e:") for p in user.payloads)
-    assert "✍️ Hỏi cán bộ" in user.labels
-    assert len(await _unanswered(app)) == 1
+    assert "📚 Xem theo chủ đề" in user.labels
 
 
 async def test_one_or_two_words_ask_what_exactly(app):

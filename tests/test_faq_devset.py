@@ -57,3 +57,29 @@ def test_no_diacritics_close_to_accented(report) -> None:  # type: ignore[no-unt
         return 100.0 * t.top1 / t.n_in
 
     assert top1("noaccent") >= top1("accent") - 3.0
+
+
+def test_cross_validated_matcher_beats_plain_bm25_on_held_out_phrasings() -> None:
+    """Each entry's phrasings held out in turn; thresholds picked on the other folds."""
+    from knowledge.content import load_entries
+
+    bench = _bench()
+    entries = load_entries()
+    oos = [x for x in bench.read_dev(DEV) if x.oos]
+    if bench.OOS_EXTRA.exists():
+        oos += [x for x in bench.read_dev(bench.OOS_EXTRA) if x.oos]
+    ours, _ = bench.cross_validate(
+        bench.matcher_raw, entries, oos, (0.0, 0.01, 0.02), bench.MATCHER_FLOOR
+    )
+    plain, _ = bench.cross_validate(bench.baseline_raw(bench.bm25_baseline), entries, oos)
+    bench.print_cv("matcher", ours, [])
+    bench.print_cv("plain BM25", plain, [])
+
+    def top1(total, variant="ALL") -> float:  # type: ignore[no-untyped-def]
+        t = total[variant]
+        return 100.0 * t.top1 / t.n_in
+
+    assert top1(ours) >= top1(plain) + 4.0
+    assert top1(ours, "noaccent") >= top1(ours, "accent") - 2.0
+    times = sorted(ours["ALL"].times)
+    assert times[len(times) // 2] < 0.002  # median under 2 ms per question

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from knowledge.content import load_entries
 from knowledge.matcher import Matcher
 
 
@@ -167,3 +168,50 @@ def test_duplicate_ids_are_counted_once() -> None:
 def test_empty_content_always_falls_back() -> None:
     result = Matcher([]).match("khuyến công là gì")
     assert result.fallback and result.candidates == []
+
+
+# -- thesaurus, off-topic subjects, strong matches, follow-up preference ----------------
+
+
+def test_thesaurus_rewrites_variants_to_one_form() -> None:
+    from knowledge.thesaurus import Thesaurus
+
+    th = Thesaurus.from_data(
+        {"synonyms": [["dang ky", "đăng kí"], ["gạch nung", "lò gạch"]], "off_topic": ["thời tiết"]}
+    )
+    assert th.rewrite(["dang", "ki", "hoi", "cho"]) == ["dang", "ky", "hoi", "cho"]
+    assert th.rewrite(["lo", "gach", "thu", "cong"]) == ["gach", "nung", "thu", "cong"]
+    assert th.off_topic_in(["du", "bao", "thoi", "tiet"]) == [("thoi", "tiet")]
+
+
+def test_shipped_thesaurus_joins_spellings_at_index_and_query_time() -> None:
+    m = Matcher(load_entries())
+    a = m.match("muốn đi hội chợ thì đăng kí thế nào")
+    b = m.match("muốn đi hội chợ thì đăng ký thế nào")
+    assert a.best is not None and b.best is not None
+    assert a.best.entry_id == b.best.entry_id
+    assert a.best.score == b.best.score
+
+
+def test_off_topic_subject_is_refused_unless_the_entry_speaks_of_it() -> None:
+    m = Matcher(load_entries())
+    refused = m.match("khuyến mãi tết cho cửa hàng hỗ trợ bao nhiêu")
+    assert refused.fallback and refused.reason == "off topic"
+    answered = m.match("khuyến công có giống khuyến nông không")
+    assert not answered.fallback and answered.best is not None
+    assert answered.best.topic == "overview"
+
+
+def test_a_strong_match_is_answered_without_a_listed_domain_word() -> None:
+    m = Matcher(load_entries())
+    result = m.match("lo gach thu cong co dc ko")
+    assert not result.fallback and result.best is not None
+    assert result.best.entry_id == "eligibility-brick-kiln"
+
+
+def test_prefer_topic_lifts_the_previous_topic() -> None:
+    m = Matcher(load_entries())
+    plain = m.match("dc ho tro bao nhieu phan tram")
+    lifted = m.match("dc ho tro bao nhieu phan tram", prefer_topic="demo-model")
+    assert lifted.best is not None and lifted.best.topic == "demo-model"
+    assert plain.best is not None
