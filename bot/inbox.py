@@ -66,7 +66,7 @@ class Inbox:
 
 @dataclass
 class InboxConfig:
-    lease_seconds: float = 60.0  # a claimed event is taken up again after this
+    lease_seconds: float = 30.0  # a claimed event is taken up again after this
     concurrency: int = 16  # events (of different chats) handled at once
     poll_seconds: float = 1.0  # how often an idle worker looks (other processes' events)
     max_attempts: int = 5  # claims of one event before it is given up
@@ -97,6 +97,7 @@ class InboxWorker:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._claimed: dict[int, ClaimedEvent] = {}
+        self._batch_at = max(1, self.config.concurrency // 2)
         self.handled = 0
 
     def wake(self) -> None:
@@ -105,16 +106,19 @@ class InboxWorker:
     async def run_forever(self) -> None:
         outage = Outage("The database", "inbox")
         while not self._stopping:
+            # Cleared before looking: an event stored meanwhile wakes the wait below at once.
+            self._wake.clear()
             claimed = 0
             free = self.config.concurrency - len(self._tasks)
-            if free > 0 and self.channels:
+            # Claim in batches: a claim per finished event would double the transactions
+            # (on SQLite, all on one connection). Idle, or half the slots free: claim.
+            if self.channels and (not self._tasks or free >= self._batch_at):
                 try:
                     claimed = await self._claim(free)
                     outage.over()
                 except Exception as exc:
                     outage.failed(exc, retry_in=self.config.poll_seconds)
-            if (claimed == 0 or free <= claimed) and not self._stopping:
-                self._wake.clear()
+            if claimed < free or self._tasks:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
 

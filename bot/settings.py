@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1, gt=0)
 
     # The inbox (bot/inbox.py): incoming events are stored, then handled by workers.
-    inbox_lease_seconds: float = Field(default=60, gt=0)
+    inbox_lease_seconds: float = Field(default=30, gt=0)
     inbox_concurrency: int = Field(default=16, ge=1)
     inbox_poll_seconds: float = Field(default=1, gt=0)
 
