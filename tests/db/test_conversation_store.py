@@ -88,10 +88,21 @@ async def test_prune_forgets_only_old_update_ids(db):
         assert await store(conn).record_and_lock("telegram", "10", "u-300") is not None
 
 
-async def test_two_transactions_on_one_chat_take_turns(db, db_url):
-    """The lock holds until commit: the second sees the first's state, never a mix."""
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite has one writer at a time; the engine's in-process lock serialises")
+@pytest.mark.postgres
+async def test_two_transactions_on_one_chat_take_turns(postgres_database):
+    """The lock holds until commit: the second sees the first's state, never a mix (on
+    PostgreSQL; SQLite has one writer at a time)."""
+    from tests.auxil.db import _truncate_all
+
+    await _truncate_all(postgres_database)
+    db = create_engine(postgres_database)
+    try:
+        await _take_turns(db)
+    finally:
+        await db.dispose()
+
+
+async def _take_turns(db) -> None:
     order: list[str] = []
     async with db.begin() as conn:
         await store(conn).lock_conversation("telegram", "11")
