@@ -9,16 +9,21 @@ top-3 = an acceptable topic is among the three candidates (shown even on fallbac
 OOS lines: correct when the matcher falls back.
 
 Cross-validation (the figures that count; skip with ``--no-cv``): the phrasings of every
-entry are held out in turn (fold j holds out phrasing j of each entry that has two or
-more), each held-out phrasing is asked with and without diacritics and in teencode
-(common words shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the
-dev set's OOS lines are split into the same number of folds. For each
-fold the threshold (and margin) is picked on the OTHER folds and the fold is scored with it,
-so no figure comes from a fit on the lines it scores. The same is done for plain BM25 and
-rapidfuzz on the same content. The OOS folds add bench/oos_extra.tsv: out-of-scope
-questions that share the programme's words (đăng ký, hồ sơ, hỗ trợ ...), which the dev set
-lacks. Follow-ups: short generic follow-ups asked after each entry's answer, through the
-FAQ's own decision (handlers.faq.decide), must stay on that entry's topic.
+entry are held out in turn (fold j holds out phrasing j of each entry that has two or more),
+each held-out phrasing is asked with and without diacritics and in teencode (common words
+shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the dev set's OOS
+lines are split into the same number of folds. For each fold the decision parameters
+(threshold, margin, minimum subject coverage, extra threshold for short questions) are
+picked on the OTHER folds and the fold is scored with them, so no figure comes from a fit on
+the lines it scores; the values fitted on all folds are printed (they are the matcher's
+constants, checked by tests/test_faq_devset.py). Each OOS line is also asked as if the
+thesaurus did not list the off-topic subject it names (row "unlisted"): how the decision
+does on a subject nobody thought of; those rows count in the calibration too. The same is
+done for plain BM25 and rapidfuzz on the same content. The OOS folds add
+bench/oos_extra.tsv: out-of-scope questions that share the programme's words (đăng ký, hồ
+sơ, hỗ trợ ...), which the dev set lacks. Follow-ups: short generic follow-ups asked after
+each entry's answer, through the FAQ's own decision (handlers.faq.decide), must stay on that
+entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
 """
 
 from __future__ import annotations
@@ -720,7 +725,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(
         "matcher (knowledge/matcher.py)",
         report,
-        f"[threshold {matcher.threshold}, margin {matcher.margin}; build {build * 1000:.0f} ms]",
+        f"[threshold {matcher.threshold} (+{matcher.short_extra} up to {matcher.short_words} "
+        f"words), margin {matcher.margin}, subject {matcher.subject_min}; "
+        f"build {build * 1000:.0f} ms]",
     )
     if args.misses:
         for line, fallback, got in report.misses:

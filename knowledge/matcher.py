@@ -303,7 +303,9 @@ class Matcher:
             if any(_contains(text, p) for p in off for text in texts)
         ]
 
-    def _pick(self, combined: list[tuple[float, int]], n: int) -> list[tuple[float, int]]:
+    def _pick(
+        self, combined: list[tuple[float, int]], n: int, per_topic: int
+    ) -> list[tuple[float, int]]:
         """The ``n`` candidates to show, best first, at most ``per_topic`` entries of one
         topic while other topics are left: three entries of one topic would hide the other
         readings of the question (when unsure, the user picks among different subjects)."""
@@ -313,7 +315,7 @@ class Matcher:
         for s, i in combined:
             if len(picked) >= n:
                 break
-            if per[self.topics[i]] < self.per_topic:
+            if per[self.topics[i]] < per_topic:
                 picked.append((s, i))
                 per[self.topics[i]] += 1
             else:
@@ -384,7 +386,9 @@ class Matcher:
 
         if not combined:
             return MatchResult(True, None, [], "no candidates")
-        picked = self._pick(combined, max(k, 2))
+        # A follow-up is read within the previous topic: its entries are not spread out.
+        per_topic = self.per_topic if prefer_topic is None else max(k, 2)
+        picked = self._pick(combined, max(k, 2), per_topic)
         cands = [Candidate(self.ids[i], self.topics[i], round(s, 4)) for s, i in picked]
         best = cands[0]
         shown = cands[:k]

@@ -233,6 +233,9 @@ def test_candidates_are_of_different_topics_while_others_are_left() -> None:
     topics = [c.topic for c in result.candidates]
     assert len(set(topics)) == len(topics) == 3
     assert result.candidates[0] == crowded.candidates[0]
+    # A follow-up read within the previous topic keeps that topic's entries together.
+    followup = Matcher(entries, threshold=0.0).match(question, k=3, prefer_topic="machinery")
+    assert [c.topic for c in followup.candidates].count("machinery") >= 2
     # Only one topic in the content: the list is filled with it.
     same = [e for e in entries if e.topic == "machinery"]
     only = Matcher(same, threshold=0.0).match("máy móc thiết bị", k=3)
