@@ -9,16 +9,21 @@ top-3 = an acceptable topic is among the three candidates (shown even on fallbac
 OOS lines: correct when the matcher falls back.
 
 Cross-validation (the figures that count; skip with ``--no-cv``): the phrasings of every
-entry are held out in turn (fold j holds out phrasing j of each entry that has two or
-more), each held-out phrasing is asked with and without diacritics and in teencode
-(common words shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the
-dev set's OOS lines are split into the same number of folds. For each
-fold the threshold (and margin) is picked on the OTHER folds and the fold is scored with it,
-so no figure comes from a fit on the lines it scores. The same is done for plain BM25 and
-rapidfuzz on the same content. The OOS folds add bench/oos_extra.tsv: out-of-scope
-questions that share the programme's words (đăng ký, hồ sơ, hỗ trợ ...), which the dev set
-lacks. Follow-ups: short generic follow-ups asked after each entry's answer, through the
-FAQ's own decision (handlers.faq.decide), must stay on that entry's topic.
+entry are held out in turn (fold j holds out phrasing j of each entry that has two or more),
+each held-out phrasing is asked with and without diacritics and in teencode (common words
+shortened: ko, dc, hs, bn, ntn ...) of a system built without it, and the dev set's OOS
+lines are split into the same number of folds. For each fold the decision parameters
+(threshold, margin, minimum subject coverage, extra threshold for short questions) are
+picked on the OTHER folds and the fold is scored with them, so no figure comes from a fit on
+the lines it scores; the values fitted on all folds are printed (they are the matcher's
+constants, checked by tests/test_faq_devset.py). Each OOS line is also asked as if the
+thesaurus did not list the off-topic subject it names (row "unlisted"): how the decision
+does on a subject nobody thought of; those rows count in the calibration too. The same is
+done for plain BM25 and rapidfuzz on the same content. The OOS folds add
+bench/oos_extra.tsv: out-of-scope questions that share the programme's words (đăng ký, hồ
+sơ, hỗ trợ ...), which the dev set lacks. Follow-ups: short generic follow-ups asked after
+each entry's answer, through the FAQ's own decision (handlers.faq.decide), must stay on that
+entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ if str(ROOT) not in sys.path:
 DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
 OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
 VARIANTS = ("accent", "noaccent", "teencode", "typo")
+# Cross-validation row: OOS lines asked as if their off-topic subject were not listed.
+UNLISTED = "unlisted"
 
 
 @dataclass(frozen=True)
@@ -354,17 +361,49 @@ class Scored:
     hard_fallback: bool  # refused whatever the threshold (off topic, no domain word)
     hits: tuple[tuple[float, str], ...]  # (score, topic), best first
     seconds: float = 0.0
+    # Share of the question's subject the best entry contains (None: no subject words).
+    coverage: float | None = None
+    question: str = ""
+    length: int = 0  # content syllables of the question
 
 
 MATCHER_FLOOR = 0.35
+# The matcher's grids: margin between topics, minimum share of the subject covered.
+MATCHER_MARGINS = (0.0, 0.01, 0.02, 0.04)
+MATCHER_SUBJECTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+# (extra threshold, up to how many content syllables) for short questions.
+MATCHER_SHORTS = ((0.0, 0), *((x, n) for x in (0.05, 0.1, 0.15) for n in (4, 5, 6, 7)))
 
-# A raw scorer: question -> (hard fallback, [(score, topic)], best first).
-RawScorer = Callable[[str], tuple[bool, list[tuple[float, str]]]]
+# A raw scorer: question -> (hard fallback, [(score, topic)] best first, subject coverage,
+# content syllables).
+RawScorer = Callable[[str], tuple[bool, list[tuple[float, str]], float | None, int]]
 
 
-def _decide(s: Scored, t: float, m: float) -> bool:
+@dataclass(frozen=True)
+class Params:
+    """Decision parameters: threshold, margin, minimum subject coverage, and the extra
+    threshold for a short question (at most ``short_words`` content syllables)."""
+
+    threshold: float = 0.0
+    margin: float = 0.0
+    subject: float = 0.0
+    short_extra: float = 0.0
+    short_words: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.threshold:.2f}/{self.margin:.2f}/{self.subject:.2f}"
+        if self.short_extra:
+            text += f"/+{self.short_extra:.2f}≤{self.short_words}"
+        return text
+
+
+def _decide(s: Scored, p: Params) -> bool:
     """Fallback?"""
+    t = p.threshold + (p.short_extra if s.length <= p.short_words else 0.0)
+    m, c = p.margin, p.subject
     if s.hard_fallback or not s.hits or s.hits[0][0] < t:
+        return True
+    if s.coverage is not None and s.coverage < c:
         return True
     if len(s.hits) > 1:
         (b, bt), (c, ct) = s.hits[0], s.hits[1]
@@ -373,30 +412,56 @@ def _decide(s: Scored, t: float, m: float) -> bool:
     return False
 
 
-def _tally(scored: Sequence[Scored], t: float, m: float) -> dict[str, Tally]:
+def _tally(scored: Sequence[Scored], p: Params) -> dict[str, Tally]:
     out: dict[str, Tally] = {"ALL": Tally()}
     for s in scored:
         line = DevLine("", s.want, s.variant)
-        fb = _decide(s, t, m)
+        fb = _decide(s, p)
         topics = [tp for _x, tp in s.hits[:3]]
-        for key in ("ALL", s.variant):
+        # OOS lines asked again with their off-topic subjects unlisted: a row of their own.
+        for key in (s.variant,) if s.variant == UNLISTED else ("ALL", s.variant):
             out.setdefault(key, Tally()).add(line, fb, topics)
         out["ALL"].times.append(s.seconds)
     return out
 
 
 def _best_params(
-    scored: Sequence[Scored], margins: Sequence[float], floor: float = 0.0
-) -> tuple[float, float]:
-    best, best_v = (0.0, 0.0), -1.0
-    for step in range(round(floor * 100), 96):
-        t = step / 100.0
-        for m in margins:
-            tl = _tally(scored, t, m)["ALL"]
-            # in-scope right answers and OOS refusals, each as a rate, weighted equally
-            v = tl.top1 / max(1, tl.n_in) + tl.oos_ok / max(1, tl.n_oos)
-            if v > best_v + 1e-9:
-                best, best_v = (t, m), v
+    scored: Sequence[Scored],
+    margins: Sequence[float],
+    floor: float = 0.0,
+    subjects: Sequence[float] = (0.0,),
+    shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
+) -> Params:
+    """The parameters with the most right decisions, in-scope answers and OOS refusals each
+    as a rate, weighted equally (vectorised grid search)."""
+    import numpy as np
+
+    n = len(scored)
+    oos = np.array([not s.want for s in scored])
+    hard = np.array([s.hard_fallback or not s.hits for s in scored])
+    best_s = np.array([s.hits[0][0] if s.hits else 0.0 for s in scored])
+    right = np.array([bool(s.hits) and s.hits[0][1] in s.want for s in scored])
+    length = np.array([s.length for s in scored])
+    gap = np.full(n, np.inf)
+    for k, s in enumerate(scored):
+        if len(s.hits) > 1 and s.hits[1][1] != s.hits[0][1]:
+            gap[k] = s.hits[0][0] - s.hits[1][0]
+    cov = np.array([np.inf if s.coverage is None else s.coverage for s in scored])
+    n_in, n_oos = max(1, int((~oos).sum())), max(1, int(oos.sum()))
+    best, best_v = Params(), -1.0
+    for extra, words in shorts:
+        raise_by = np.where(length <= words, extra, 0.0)
+        for step in range(round(floor * 100), 96):
+            t = step / 100.0
+            low = hard | (best_s < t + raise_by)
+            for m in margins:
+                amb = low | (gap < m)
+                for c in subjects:
+                    fb = amb | (cov < c)
+                    ok_in = float((~fb & right & ~oos).sum()) / n_in
+                    v = ok_in + float((fb & oos).sum()) / n_oos
+                    if v > best_v + 1e-9:
+                        best, best_v = Params(t, m, c, extra, words), v
     return best
 
 
@@ -462,8 +527,13 @@ def cross_validate(
     oos: Sequence[DevLine],
     margins: Sequence[float] = (0.0,),
     floor: float = 0.0,
-) -> tuple[dict[str, Tally], list[tuple[float, float]]]:
-    """Nested CV: per fold, params picked on the other folds, the fold scored with them."""
+    subjects: Sequence[float] = (0.0,),
+    misses: list[tuple[Scored, bool]] | None = None,
+    shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
+    fitted: list[Params] | None = None,
+) -> tuple[dict[str, Tally], list[Params]]:
+    """Nested CV: per fold, params picked on the other folds, the fold scored with them.
+    ``fitted`` receives the params picked on all folds together (the values to ship)."""
     per_fold: list[list[Scored]] = []
     for kept, held, oos_lines in folds_of(entries, oos):
         scorer = build(kept)
@@ -472,16 +542,26 @@ def cross_validate(
         qs += [(x.question, frozenset(), x.variant) for x in oos_lines]
         for q, want, v in qs:
             start = time.perf_counter()
-            hard, hits = scorer(q)
-            rows.append(Scored(want, v, hard, tuple(hits[:3]), time.perf_counter() - start))
+            hard, hits, coverage, n = scorer(q)
+            seconds = time.perf_counter() - start
+            rows.append(Scored(want, v, hard, tuple(hits[:3]), seconds, coverage, q, n))
+            unlisted = getattr(scorer, "unlisted", None)
+            if not want and unlisted is not None:
+                hard, hits, coverage, n = unlisted(q)
+                rows.append(Scored(want, UNLISTED, hard, tuple(hits[:3]), 0.0, coverage, q, n))
         per_fold.append(rows)
     total: dict[str, Tally] = {}
     params = []
     for j, rows in enumerate(per_fold):
         others = [s for i, r in enumerate(per_fold) if i != j for s in r]
-        t, m = _best_params(others, margins, floor)
-        params.append((t, m))
-        for key, tl in _tally(rows, t, m).items():
+        p = _best_params(others, margins, floor, subjects, shorts)
+        params.append(p)
+        if misses is not None:
+            for s in rows:
+                fb = _decide(s, p)
+                if (fb != (not s.want)) or (s.want and s.hits[0][1] not in s.want):
+                    misses.append((s, fb))
+        for key, tl in _tally(rows, p).items():
             acc = total.setdefault(key, Tally())
             acc.n_in += tl.n_in
             acc.top1 += tl.top1
@@ -489,19 +569,41 @@ def cross_validate(
             acc.n_oos += tl.n_oos
             acc.oos_ok += tl.oos_ok
             acc.times += tl.times
+    if fitted is not None:
+        every = [s for rows in per_fold for s in rows]
+        fitted.append(_best_params(every, margins, floor, subjects, shorts))
     return total, params
 
 
 def matcher_raw(entries) -> RawScorer:  # type: ignore[no-untyped-def]
     from knowledge.matcher import Matcher
+    from knowledge.normalize import tokens as norm_tokens
 
-    matcher = Matcher(entries, threshold=0.0, margin=0.0)
+    # Threshold, margin and subject minimum are left to the cross-validation.
+    matcher = Matcher(entries, threshold=0.0, margin=0.0, subject_min=0.0)
 
-    def score(question: str) -> tuple[bool, list[tuple[float, str]]]:
+    listed = matcher.thesaurus
+
+    def score(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
         r = matcher.match(question, k=3)
         hard = r.reason in ("off topic", "no domain term", "empty", "no content words")
-        return hard or not r.candidates, [(c.score, c.topic) for c in r.candidates]
+        hits = [(c.score, c.topic) for c in r.candidates]
+        return hard or not r.candidates, hits, r.coverage, r.length
 
+    def unlisted(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
+        """The question as if the thesaurus did not list the off-topic subjects it names:
+        how the rest of the decision does on a subject nobody thought of."""
+        named = set(listed.off_topic_in(matcher.query_tokens(question)))
+        named |= set(listed.off_topic_in(norm_tokens(question)))
+        matcher.thesaurus = replace(
+            listed, off_topic=tuple(p for p in listed.off_topic if p not in named)
+        )
+        try:
+            return score(question)
+        finally:
+            matcher.thesaurus = listed
+
+    score.unlisted = unlisted  # type: ignore[attr-defined]
     return score
 
 
@@ -510,9 +612,9 @@ def baseline_raw(factory) -> Callable[[list], RawScorer]:  # type: ignore[no-unt
         make = factory(entries)
         scored = make.scored  # type: ignore[attr-defined]
 
-        def score(question: str) -> tuple[bool, list[tuple[float, str]]]:
+        def score(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
             hits = scored(question)
-            return not hits, hits
+            return not hits, hits, None, 0
 
         return score
 
@@ -536,14 +638,14 @@ def followup_cases(entries) -> list[tuple[str, str, str]]:  # type: ignore[no-un
     return out
 
 
-def print_cv(name: str, total: dict[str, Tally], params: list[tuple[float, float]]) -> None:
+def print_cv(name: str, total: dict[str, Tally], params: Sequence[Params]) -> None:
     print(
-        f"\n== CV {name}  [per-fold params: "
-        + ", ".join(f"{t:.2f}/{m:.2f}" for t, m in params)
+        f"\n== CV {name}  [per-fold threshold/margin/subject: "
+        + ", ".join(str(p) for p in params)
         + "]"
     )
     print(f"{'variant':<10} {'n':>4} {'top-1':>7} {'top-3':>7} {'OOS n':>6} {'OOS ok':>7}")
-    for v in (*VARIANTS, "ALL"):
+    for v in (*VARIANTS, "ALL", UNLISTED):
         if v not in total:
             continue
         t = total[v]
@@ -623,7 +725,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(
         "matcher (knowledge/matcher.py)",
         report,
-        f"[threshold {matcher.threshold}, margin {matcher.margin}; build {build * 1000:.0f} ms]",
+        f"[threshold {matcher.threshold} (+{matcher.short_extra} up to {matcher.short_words} "
+        f"words), margin {matcher.margin}, subject {matcher.subject_min}; "
+        f"build {build * 1000:.0f} ms]",
     )
     if args.misses:
         for line, fallback, got in report.misses:
@@ -648,14 +752,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The matcher's threshold never goes under MATCHER_FLOOR (an entry that explains
         # less than about a third of the question is not an answer); baselines have their
         # own score scales and no floor.
+        misses: list[tuple[Scored, bool]] = []
         cv_rows = [
-            ("matcher (knowledge/matcher.py)", matcher_raw, (0.0, 0.01, 0.02, 0.04), MATCHER_FLOOR),
+            ("matcher (knowledge/matcher.py)", matcher_raw, MATCHER_MARGINS, MATCHER_FLOOR),
             ("plain BM25 (bm25s), same content", baseline_raw(bm25_baseline), (0.0,), 0.0),
             ("rapidfuzz WRatio, same content", baseline_raw(wratio_baseline), (0.0,), 0.0),
         ]
         for label, build, margins, floor in cv_rows:
-            total, params = cross_validate(build, entries, oos, margins, floor)
+            ours = build is matcher_raw
+            subjects = MATCHER_SUBJECTS if ours else (0.0,)
+            shorts = MATCHER_SHORTS if ours else ((0.0, 0),)
+            fitted: list[Params] = []
+            total, params = cross_validate(
+                build, entries, oos, margins, floor, subjects, misses, shorts, fitted
+            )
             print_cv(label, total, params)
+            if ours:
+                print(f"fitted on all folds (the matcher's constants): {fitted[0]}")
+                if args.misses:
+                    for s, fb in misses:
+                        want = ",".join(sorted(s.want)) or "OOS"
+                        got = [f"{tp} {x:.2f}" for x, tp in s.hits]
+                        print(f"  CV MISS [{s.variant}] {s.question!r} want={want} fb={fb} {got}")
+            misses = []
         print_followups(entries)
 
     if not args.no_inflate:

@@ -59,8 +59,9 @@ def test_no_diacritics_close_to_accented(report) -> None:  # type: ignore[no-unt
     assert top1("noaccent") >= top1("accent") - 3.0
 
 
-def test_cross_validated_matcher_beats_plain_bm25_on_held_out_phrasings() -> None:
-    """Each entry's phrasings held out in turn; thresholds picked on the other folds."""
+@pytest.fixture(scope="module")
+def cv():  # type: ignore[no-untyped-def]
+    """Each entry's phrasings held out in turn; parameters picked on the other folds."""
     from knowledge.content import load_entries
 
     bench = _bench()
@@ -68,18 +69,62 @@ def test_cross_validated_matcher_beats_plain_bm25_on_held_out_phrasings() -> Non
     oos = [x for x in bench.read_dev(DEV) if x.oos]
     if bench.OOS_EXTRA.exists():
         oos += [x for x in bench.read_dev(bench.OOS_EXTRA) if x.oos]
+    fitted: list = []  # type: ignore[type-arg]
     ours, _ = bench.cross_validate(
-        bench.matcher_raw, entries, oos, (0.0, 0.01, 0.02), bench.MATCHER_FLOOR
+        bench.matcher_raw,
+        entries,
+        oos,
+        bench.MATCHER_MARGINS,
+        bench.MATCHER_FLOOR,
+        bench.MATCHER_SUBJECTS,
+        shorts=bench.MATCHER_SHORTS,
+        fitted=fitted,
     )
     plain, _ = bench.cross_validate(bench.baseline_raw(bench.bm25_baseline), entries, oos)
     bench.print_cv("matcher", ours, [])
     bench.print_cv("plain BM25", plain, [])
+    return ours, plain, fitted[0]
 
-    def top1(total, variant="ALL") -> float:  # type: ignore[no-untyped-def]
-        t = total[variant]
-        return 100.0 * t.top1 / t.n_in
 
-    assert top1(ours) >= top1(plain) + 4.0
-    assert top1(ours, "noaccent") >= top1(ours, "accent") - 2.0
+def _rate(total, variant: str = "ALL", what: str = "top1") -> float:  # type: ignore[no-untyped-def]
+    t = total[variant]
+    if what == "oos":
+        return 100.0 * t.oos_ok / t.n_oos
+    return 100.0 * getattr(t, what) / t.n_in
+
+
+def test_cross_validated_matcher_beats_plain_bm25_on_held_out_phrasings(cv) -> None:  # type: ignore[no-untyped-def]
+    ours, plain, _ = cv
+    assert _rate(ours) >= _rate(plain) + 4.0
+    assert _rate(ours, "noaccent") >= _rate(ours, "accent") - 2.0
     times = sorted(ours["ALL"].times)
     assert times[len(times) // 2] < 0.002  # median under 2 ms per question
+
+
+def test_cross_validated_top3_is_not_below_plain_bm25(cv) -> None:  # type: ignore[no-untyped-def]
+    """Candidates of different topics: the list of three is at least as good as BM25's."""
+    ours, plain, _ = cv
+    assert _rate(ours, what="top3") >= _rate(plain, what="top3")
+
+
+def test_cross_validated_out_of_scope_refused(cv) -> None:  # type: ignore[no-untyped-def]
+    ours, _, _ = cv
+    assert _rate(ours, what="oos") >= 95.0
+    # Asked as if the off-topic list did not name their subject, most are still refused.
+    assert _rate(ours, "unlisted", "oos") >= 75.0
+
+
+def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ignore[no-untyped-def]
+    from knowledge import matcher
+
+    _, _, fitted = cv
+    shipped = (
+        matcher.THRESHOLD,
+        matcher.MARGIN,
+        matcher.SUBJECT_MIN,
+        matcher.SHORT_EXTRA,
+        matcher.SHORT_WORDS,
+    )
+    got = (fitted.threshold, fitted.margin, fitted.subject, fitted.short_extra)
+    assert shipped[:4] == pytest.approx(got)
+    assert shipped[4] == fitted.short_words

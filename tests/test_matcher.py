@@ -215,3 +215,109 @@ def test_prefer_topic_lifts_the_previous_topic() -> None:
     lifted = m.match("dc ho tro bao nhieu phan tram", prefer_topic="demo-model")
     assert lifted.best is not None and lifted.best.topic == "demo-model"
     assert plain.best is not None
+
+
+# -- candidates of different topics, subject, short questions, off-topic domains --------
+
+
+def test_candidates_are_of_different_topics_while_others_are_left() -> None:
+    entries = [
+        *ENTRIES,
+        E("machinery-imported", "machinery", "Máy nhập khẩu", ("Máy móc thiết bị nhập khẩu",)),
+        E("machinery-used", "machinery", "Máy cũ", ("Mua máy móc thiết bị cũ",)),
+    ]
+    question = "máy móc thiết bị nhập khẩu cũ, hội chợ, đào tạo nghề"
+    crowded = Matcher(entries, threshold=0.0, per_topic=3).match(question, k=3)
+    assert [c.topic for c in crowded.candidates].count("machinery") >= 2
+    result = Matcher(entries, threshold=0.0).match(question, k=3)
+    topics = [c.topic for c in result.candidates]
+    assert len(set(topics)) == len(topics) == 3
+    assert result.candidates[0] == crowded.candidates[0]
+    # A follow-up read within the previous topic keeps that topic's entries together.
+    followup = Matcher(entries, threshold=0.0).match(question, k=3, prefer_topic="machinery")
+    assert [c.topic for c in followup.candidates].count("machinery") >= 2
+    # Only one topic in the content: the list is filled with it.
+    same = [e for e in entries if e.topic == "machinery"]
+    only = Matcher(same, threshold=0.0).match("máy móc thiết bị", k=3)
+    assert [c.topic for c in only.candidates] == ["machinery"] * 3
+
+
+def test_off_topic_subject_is_read_before_typo_repair() -> None:
+    """«nghèo» is not a typo of «nghề»: the subject is seen before the repair."""
+    from knowledge.thesaurus import Thesaurus
+
+    th = Thesaurus.from_data({"off_topic": ["hộ nghèo"]})
+    result = Matcher(ENTRIES, thesaurus=th).match("hỗ trợ đào tạo nghề cho hộ nghèo")
+    assert result.fallback and result.reason == "off topic"
+    # The same question without the subject is answered.
+    answered = Matcher(ENTRIES, thesaurus=th).match("hỗ trợ đào tạo nghề cho lao động")
+    assert not answered.fallback
+
+
+def test_a_short_question_needs_a_higher_score() -> None:
+    lax = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.0).match("mua máy")
+    strict = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.69).match("mua máy")
+    assert not lax.fallback
+    assert strict.fallback and strict.reason == "low score"
+    assert strict.length <= 3
+    long_q = "mua máy móc thiết bị được hỗ trợ bao nhiêu tiền"
+    long_result = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.69).match(long_q)
+    assert not long_result.fallback and long_result.length > 3
+
+
+def test_result_carries_the_subject_coverage() -> None:
+    m = Matcher(ENTRIES)
+    full = m.match("hỗ trợ đào tạo nghề cho lao động")
+    assert full.coverage is not None and full.coverage > 0.8
+    assert m.match("hồ sơ gồm những gì").coverage is None  # procedure words only
+
+
+def test_shipped_off_topic_subjects_are_not_words_of_the_content() -> None:
+    """A question of the content that names an off-topic subject compares it with khuyến
+    công, and is answered by its own entry."""
+    from knowledge.normalize import tokens
+
+    m = Matcher(load_entries())
+    for entry in load_entries():
+        for text in (*entry.questions, entry.title):
+            if m.thesaurus.off_topic_in(tokens(text)):
+                assert "khuyen cong" in " ".join(tokens(text)), text
+                result = m.match(text)
+                assert not result.fallback and result.best is not None, text
+                assert result.best.entry_id == entry.id, text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("tiết kiệm tiền điện cho xưởng có được hỗ trợ không", "cleaner-production"),
+        ("học nghề có được hỗ trợ học phí không", "training"),
+        ("đi hội chợ nước ngoài có hỗ trợ vé máy bay không", "trade-fairs"),
+        ("cơ sở do phụ nữ làm chủ có được ưu tiên không", "eligibility"),
+        ("có mua máy cũ được hỗ trợ không", "machinery"),
+        ("tư vấn viết phương án vay ngân hàng", "consulting"),
+    ],
+)
+def test_khuyen_cong_questions_near_everyday_subjects_are_answered(
+    question: str, topic: str
+) -> None:
+    result = Matcher(load_entries()).match(question)
+    assert not result.fallback, result
+    assert result.best is not None and result.best.topic == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "đăng ký thường trú cho con",
+        "ho tro tien hoc cho con ho ngheo",
+        "hồ sơ xin việc gồm những gì",
+        "làm lại căn cước công dân ở đâu",
+        "đổi bằng lái xe ô tô",
+        "khám bệnh bảo hiểm y tế ở bệnh viện nào",
+        "gia xang hom nay",
+    ],
+)
+def test_everyday_subjects_sharing_programme_words_are_refused(question: str) -> None:
+    result = Matcher(load_entries()).match(question)
+    assert result.fallback and result.reason == "off topic"
