@@ -66,10 +66,15 @@ async def cmd_status(args: argparse.Namespace, settings: Any, now: datetime | No
 
     moment = now or datetime.now(UTC)
 
-    async def work(repo: Any) -> tuple[Any, Any, int]:
-        return await repo.current(), await repo.last_refresh(), await repo.billed_count()
+    async def work(repo: Any) -> tuple[Any, Any, int, int]:
+        return (
+            await repo.current(),
+            await repo.last_refresh(),
+            await repo.billed_count(),
+            await repo.outside_window_count(),
+        )
 
-    row, last, billed = await _with_repo(settings, work)
+    row, last, billed, outside = await _with_repo(settings, work)
     if row is None:
         print("Chưa có mã Zalo OA. Chạy: kcbot zalo-oa set-tokens MÃ_TRUY_CẬP MÃ_LÀM_MỚI")
         return 1
@@ -78,4 +83,5 @@ async def cmd_status(args: argparse.Namespace, settings: Any, now: datetime | No
     print(f"Mã truy cập hết hạn lúc {datetime_text(row.expires_at)}: {state}.")
     print(f"Lần làm mới gần nhất: {datetime_text(last) if last else 'chưa có'}.")
     print(f"Tin nhắn tính phí (48 giờ – 7 ngày sau tương tác): {billed}.")
+    print(f"Tin không gửi được vì ngoài cửa sổ 7 ngày: {outside}.")
     return 0

@@ -66,6 +66,8 @@ RATE_LIMIT_PAUSE = 15.0
 # Refresh this long before the access token expires.
 REFRESH_MARGIN = timedelta(minutes=30)
 FREE_WINDOW = timedelta(hours=48)
+# How a reminder or broadcast row refused for the 7-day window is marked (its last error).
+OUTSIDE_WINDOW_NOTE = "ngoài cửa sổ 7 ngày"
 IGNORED_EVENTS = {"user_seen_message", "user_received_message"}
 NON_TEXT_EVENTS = {
     "user_send_image",
@@ -375,7 +377,9 @@ def result_of(error: int, data: Any) -> SendResult:
     if error == 0:
         return SendResult.sent()
     if error in OUTSIDE_WINDOW:
-        return SendResult(Outcome.UNREACHABLE, detail=f"{error}: {detail}", reason="outside_window")
+        return SendResult(
+            Outcome.UNREACHABLE, detail=f"{OUTSIDE_WINDOW_NOTE} ({error}: {detail})", reason="outside_window"
+        )
     if error == RATE_LIMIT:
         return SendResult(Outcome.RATE_LIMITED, retry_after=RATE_LIMIT_PAUSE, detail=detail)
     if error == NOT_FOLLOWING:

@@ -76,5 +76,20 @@ class ZaloTokenRepo:
             )
         )
 
+    async def outside_window_count(self) -> int:
+        """Outbox rows to OA users refused because of Zalo's 7-day window."""
+        from db.models.events import OutboxAttempt, OutboxMessage
+
+        return int(
+            await self.session.scalar(
+                select(func.count(func.distinct(OutboxAttempt.outbox_id)))
+                .join(OutboxMessage, OutboxMessage.id == OutboxAttempt.outbox_id)
+                .where(
+                    OutboxMessage.channel == "zalo_oa", OutboxAttempt.outcome == "outside_window"
+                )
+            )
+            or 0
+        )
+
     async def billed_count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(ZaloOABilled)) or 0)

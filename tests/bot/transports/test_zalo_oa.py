@@ -125,3 +125,117 @@ async def test_follow_welcomes_unfollow_marks_unreachable_non_text_is_explained(
     assert len(fake_oa.sent_to(USER)) == n
     [user] = await users(oa_bot)
     assert user.unreachable
+
+
+async def test_whole_intake_on_oa_with_the_shared_phone(oa_bot: Served, fake_oa: FakeZaloOA):
+    from knowledge import places
+
+    url = oa_bot.url("/zalo/oa")
+
+    async def step(event: dict, expect: str) -> list[dict]:
+        before = len(fake_oa.sent_to(USER))
+        assert await post_event(url, event) == 200
+        for _ in range(250):
+            got = fake_oa.sent_to(USER)[before:]
+            if expect in str(got):
+                return got
+            await asyncio.sleep(0.04)
+        raise AssertionError(f"{expect!r} not in {fake_oa.sent_to(USER)[before:]}")
+
+    def text(t: str) -> dict:
+        return fake_oa.event("user_send_text", USER, text=t)
+
+    def tap(payload: str) -> dict:
+        return text("#" + payload)
+
+    commune = places.match_commune(51, "nghia hanh")[0].code
+    await step(fake_oa.event("follow", USER), "Trợ lý Khuyến công")
+    await step(tap("menu:intake"), "Đồng ý")
+    await step(tap("privacy:yes:intake:open"), "Bước 1/15")
+    await step(tap("intake:pick:support:machinery"), "Bước 2/15")
+    await step(text("ho kinh doanh"), "Bước 3/15")
+    await step(tap("intake:pick:sector:craft"), "Bước 4/15")
+    await step(text("quang ngai"), "Có phải Quảng Ngãi")
+    await step(tap("intake:prov:51"), "Bước 5/15")
+    await step(text("nghia hanh"), "Nghĩa Hành")
+    await step(tap(f"intake:com:{commune}"), "Bước 6/15")
+    await step(text("Co so moc Minh Phat"), "Bước 7/15")
+    await step(tap("intake:skip"), "Bước 8/15")
+    sent = await step(text("Nguyen Van An"), "Bước 9/15")
+    # The phone step offers Zalo's «share your information» template.
+    templates = [m["attachment"]["payload"] for m in sent if "attachment" in m]
+    assert any(t.get("template_type") == "request_user_info" for t in templates)
+    info = {"name": "Nguyễn Văn An", "phone": "84912345678", "address": "Nghĩa Hành"}
+    await step(fake_oa.event("user_submit_info", USER, info=info), "Bước 10/15")
+    await step(text("ban ghe go"), "Bước 11/15")
+    await step(text("12"), "Bước 12/15")
+    await step(text("mua may cha nham"), "Bước 13/15")
+    await step(text("350tr"), "Bước 14/15")
+    await step(text("200 trieu"), "Bước 15/15")
+    await step(text("tang nang suat"), "Xem lại hồ sơ")
+    sent = await step(tap("intake:confirm"), "Đã lưu hồ sơ")
+    # No documents through the OA API: the user is told how to get the file.
+    await fake_oa.wait_for(USER, len(fake_oa.sent_to(USER)))
+    assert "không gửi được tệp" in str(fake_oa.sent_to(USER)[-3:])
+    assert fake_oa.refused == []
+    from db.models.drafts import Draft
+    from db.session import create_engine, session_factory
+
+    engine = create_engine(oa_bot.settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            [draft] = (await session.scalars(select(Draft))).all()
+    finally:
+        await engine.dispose()
+    assert draft.channel == "zalo_oa" and draft.phone == "0912345678"
+
+
+async def test_a_reminder_to_a_user_silent_for_8_days_is_marked_outside_the_window(
+    oa_bot: Served, fake_oa: FakeZaloOA
+):
+    import time
+    from datetime import UTC, datetime
+
+    from bot.outbox import enqueue_many
+    from db.models.events import OutboxMessage
+    from db.repos.outbox import NewMessage
+    from db.session import create_engine, session_factory
+    from tests.auxil.fake_zalo import DAY_MS
+
+    fake_oa.last_interaction["silent"] = int(time.time() * 1000) - 8 * DAY_MS
+    engine = create_engine(oa_bot.settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            await enqueue_many(
+                session,
+                [
+                    NewMessage("rem:1:7", "zalo_oa", chat, "Nhắc: hội chợ sau 7 ngày", [], datetime.now(UTC))
+                    for chat in ("silent", USER)
+                ],
+            )
+        await fake_oa.wait_for(USER, 1)
+        for _ in range(100):
+            async with sessions() as session:
+                rows = {r.chat_id: r for r in await session.scalars(select(OutboxMessage))}
+            if all(r.status not in ("pending", "sending") for r in rows.values()):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
+    assert rows[USER].status == "sent"
+    silent = rows["silent"]
+    assert silent.status == "failed" and "ngoài cửa sổ 7 ngày" in (silent.last_error or "")
+    assert silent.attempts == 1  # never retried
+    assert fake_oa.sent_to("silent") == []
+    # Counted in the staff's report.
+    from bot.cli_zalo import cmd_status
+
+    import argparse
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert await cmd_status(argparse.Namespace(), oa_bot.settings) == 0
+    assert "ngoài cửa sổ 7 ngày: 1" in out.getvalue()
