@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     # Zalo's app-wide OA API limit (requests per minute).
     zalo_oa_rate_per_minute: float = Field(default=4000, gt=0)
     # Zalo Bot platform: the bot's token, the API host, the webhook's secret token.
-    zalo_bot_token: str | None = Field(default=None, validation_alias=AliasChoices("ZALO_BOT_TOKEN"))
+    zalo_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_BOT_TOKEN")
+    )
     zalo_bot_api_base_url: str = Field(
         default="https://bot-api.zaloplatforms.com/bot",
         validation_alias=AliasChoices("ZALO_BOT_API_BASE_URL"),

@@ -108,11 +108,11 @@ class ZaloBotClient:
             await self._http.close()
             self._http = None
 
-    async def call(self, method: str, body: dict[str, Any], timeout: float = 15.0) -> Any:
+    async def call(self, method: str, body: dict[str, Any], wait: float = 15.0) -> Any:
         """The ``result`` of a method; ``ZaloBotApiError`` otherwise (the URL, which holds
         the token, is never logged)."""
         async with self.http().post(
-            self.base + method, json=body, timeout=aiohttp.ClientTimeout(total=timeout)
+            self.base + method, json=body, timeout=aiohttp.ClientTimeout(total=wait)
         ) as response:
             try:
                 data = await response.json(content_type=None)
@@ -219,7 +219,7 @@ class ZaloBotTransport:
                 result = await self.client.call(
                     "getUpdates",
                     {"timeout": round(self.poll_timeout)},
-                    timeout=self.poll_timeout + 10,
+                    wait=self.poll_timeout + 10,
                 )
                 await self.receive({"result": result})
                 outage.over()

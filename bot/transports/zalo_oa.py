@@ -48,9 +48,7 @@ CHANNEL = "zalo_oa"
 PATH = "/zalo/oa"
 MAX_TEXT = 2000
 MAX_TITLE = 100
-CAPABILITIES = Capabilities(
-    buttons=True, request_phone=True, documents=False, max_text=MAX_TEXT
-)
+CAPABILITIES = Capabilities(buttons=True, request_phone=True, documents=False, max_text=MAX_TEXT)
 # What a button sends back: its payload prefixed with '#', shown in the chat as the user's
 # message and delivered as ``user_send_text``.
 BUTTON_TYPE = "oa.query.show"
@@ -86,7 +84,9 @@ NON_TEXT_EVENTS = {
 
 
 def signature(raw: bytes, timestamp: str, app_id: str, oa_secret: str) -> str:
-    return hashlib.sha256(app_id.encode() + raw + timestamp.encode() + oa_secret.encode()).hexdigest()
+    return hashlib.sha256(
+        app_id.encode() + raw + timestamp.encode() + oa_secret.encode()
+    ).hexdigest()
 
 
 def signature_ok(raw: bytes, header: str | None, app_id: str, oa_secret: str) -> bool:
@@ -150,8 +150,8 @@ def to_incoming(data: dict[str, Any]) -> Incoming | None:
         return Incoming(**base, text=text)
     if event in NON_TEXT_EVENTS or event.startswith("user_send_"):
         caption = message.get("text")
-        text = caption if isinstance(caption, str) and caption.strip() else None
-        return Incoming(**base, text=text)
+        shown = caption if isinstance(caption, str) and caption.strip() else None
+        return Incoming(**base, text=shown)
     if event == "follow":
         return Incoming(**base, text="/start")
     if event == "user_submit_info":
@@ -239,7 +239,11 @@ class TokenManager:
         async with self.http().post(url, data=form, headers=headers) as response:
             body = await response.json(content_type=None)
         if not isinstance(body, dict) or not body.get("access_token"):
-            detail = body.get("message") or body.get("error_description") if isinstance(body, dict) else body
+            detail = (
+                body.get("message") or body.get("error_description")
+                if isinstance(body, dict)
+                else body
+            )
             raise TokenError(f"Zalo OAuth refused the refresh token: {detail}")
         return (
             str(body["access_token"]),
@@ -378,7 +382,9 @@ def result_of(error: int, data: Any) -> SendResult:
         return SendResult.sent()
     if error in OUTSIDE_WINDOW:
         return SendResult(
-            Outcome.UNREACHABLE, detail=f"{OUTSIDE_WINDOW_NOTE} ({error}: {detail})", reason="outside_window"
+            Outcome.UNREACHABLE,
+            detail=f"{OUTSIDE_WINDOW_NOTE} ({error}: {detail})",
+            reason="outside_window",
         )
     if error == RATE_LIMIT:
         return SendResult(Outcome.RATE_LIMITED, retry_after=RATE_LIMIT_PAUSE, detail=detail)

@@ -40,8 +40,8 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, int]:
     return runner, port
 
 
-async def _wait(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait(cond: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
     while not cond():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -150,7 +150,12 @@ class FakeZaloOA:
     # --- acting as Zalo towards the bot's webhook -----------------------------------------
 
     def event(
-        self, event_name: str, user: str, *, text: str | None = None, msg_id: str | None = None,
+        self,
+        event_name: str,
+        user: str,
+        *,
+        text: str | None = None,
+        msg_id: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         stamp = str(int(time.time() * 1000) + next(self._counter))
@@ -177,11 +182,18 @@ class FakeZaloOA:
 
 def sign(raw: bytes, app_id: str = APP_ID, secret: str = OA_SECRET) -> str:
     timestamp = str(json.loads(raw)["timestamp"])
-    return "mac=" + hashlib.sha256(app_id.encode() + raw + timestamp.encode() + secret.encode()).hexdigest()
+    return (
+        "mac="
+        + hashlib.sha256(app_id.encode() + raw + timestamp.encode() + secret.encode()).hexdigest()
+    )
 
 
 async def post_event(
-    url: str, event: dict[str, Any], *, signature: str | None = "sign", http: aiohttp.ClientSession | None = None
+    url: str,
+    event: dict[str, Any],
+    *,
+    signature: str | None = "sign",
+    http: aiohttp.ClientSession | None = None,
 ) -> int:
     """POST a Zalo OA event to ``url``, signed unless ``signature`` is None or given."""
     raw = json.dumps(event, ensure_ascii=False).encode()
@@ -230,7 +242,9 @@ class FakeZaloBot:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def update(self, chat: str, text: str, *, message_id: str | None = None, wrapped: bool = True) -> dict[str, Any]:
+    def update(
+        self, chat: str, text: str, *, message_id: str | None = None, wrapped: bool = True
+    ) -> dict[str, Any]:
         n = next(self._counter)
         inner = {
             "event_name": "message.text.received",
@@ -251,7 +265,9 @@ class FakeZaloBot:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         self.calls.append(method)
         body = await request.json() if request.can_read_body else {}
@@ -259,11 +275,15 @@ class FakeZaloBot:
             await asyncio.sleep(self.delay)
         if method == "getUpdates":
             if self.webhook.get("url"):
-                return web.json_response({"ok": False, "error_code": 400, "description": "webhook set"}, status=400)
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "webhook set"}, status=400
+                )
             try:
                 update = await asyncio.wait_for(self._queue.get(), float(body.get("timeout", 30)))
             except TimeoutError:
-                return web.json_response({"ok": False, "description": "Request timeout"}, status=408)
+                return web.json_response(
+                    {"ok": False, "description": "Request timeout"}, status=408
+                )
             return web.json_response({"ok": True, "result": update})
         if method == "setWebhook":
             self.webhook = {"url": body["url"], "secret_token": body["secret_token"]}
@@ -276,13 +296,21 @@ class FakeZaloBot:
         if method == "sendMessage":
             if self.rate_limit > 0:
                 self.rate_limit -= 1
-                return web.json_response({"ok": False, "error_code": 429, "description": "Quota exceeded"}, status=429)
+                return web.json_response(
+                    {"ok": False, "error_code": 429, "description": "Quota exceeded"}, status=429
+                )
             text = body.get("text") or ""
             if not 1 <= len(text) <= 2000:
-                return web.json_response({"ok": False, "error_code": 400, "description": "text too long"}, status=400)
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "text too long"}, status=400
+                )
             self.sent.append({"chat_id": str(body["chat_id"]), "text": text})
-            return web.json_response({"ok": True, "result": {"message_id": f"s{next(self._counter)}", "date": 1}})
-        return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+            return web.json_response(
+                {"ok": True, "result": {"message_id": f"s{next(self._counter)}", "date": 1}}
+            )
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )
 
     def texts_to(self, chat: str) -> list[str]:
         return [m["text"] for m in self.sent if m["chat_id"] == chat]

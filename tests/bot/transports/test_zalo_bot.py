@@ -49,9 +49,7 @@ async def test_polling_numbered_menu_and_typed_choice(polling_bot: Served, fake_
     fake_zbot.push(CHAT, "menu")
     [menu] = await fake_zbot.wait_for(CHAT, 1)
     assert "1. " in menu and "Gõ" in menu and "để chọn" in menu
-    number = next(
-        line.split(".")[0] for line in menu.splitlines() if "Tạo hồ sơ" in line
-    )
+    number = next(line.split(".")[0] for line in menu.splitlines() if "Tạo hồ sơ" in line)
     fake_zbot.push(CHAT, number)  # typing the number is tapping the button
     texts = await fake_zbot.wait_for(CHAT, 2)
     assert "Đồng ý" in texts[-1] and "Gõ" in texts[-1]
@@ -60,9 +58,11 @@ async def test_polling_numbered_menu_and_typed_choice(polling_bot: Served, fake_
 
 async def post(served: Served, body: object, secret: str | None) -> int:
     headers = {} if secret is None else {"X-Bot-Api-Secret-Token": secret}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(served.url("/zalo/bot"), json=body, headers=headers) as response:
-            return response.status
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(served.url("/zalo/bot"), json=body, headers=headers) as response,
+    ):
+        return response.status
 
 
 async def test_webhook_secret_wrapped_and_bare_updates_dedupe(
@@ -101,7 +101,9 @@ async def test_quota_exceeded_pauses_this_bot_and_is_counted(fake_zbot: FakeZalo
         assert again.outcome is Outcome.RATE_LIMITED and fake_zbot.sent == []
         assert sender.quota_exceeded == 1
         sender.paused_until = 0
-        reply = Reply("Chọn:", buttons=[[Button("Hỏi đáp", "menu:faq")], [Button("Hồ sơ", "menu:intake")]])
+        reply = Reply(
+            "Chọn:", buttons=[[Button("Hỏi đáp", "menu:faq")], [Button("Hồ sơ", "menu:intake")]]
+        )
         assert (await sender.send(CHAT, reply)).outcome is Outcome.SENT
         assert fake_zbot.texts_to(CHAT) == ["Chọn:\n\n1. Hỏi đáp\n2. Hồ sơ\n\nGõ 1 hoặc 2 để chọn."]
     finally:

@@ -46,7 +46,9 @@ async def users(db_url_app: Served) -> list[User]:
 
 
 async def test_signed_text_gets_the_menu_with_buttons(oa_bot: Served, fake_oa: FakeZaloOA):
-    status = await post_event(oa_bot.url("/zalo/oa"), fake_oa.event("user_send_text", USER, text="menu"))
+    status = await post_event(
+        oa_bot.url("/zalo/oa"), fake_oa.event("user_send_text", USER, text="menu")
+    )
     assert status == 200
     messages = await fake_oa.wait_for(USER, 1)
     buttons = all_buttons(messages)
@@ -57,9 +59,7 @@ async def test_signed_text_gets_the_menu_with_buttons(oa_bot: Served, fake_oa: F
     assert fake_oa.refused == []
 
 
-async def test_forged_or_unsigned_events_get_403_and_no_answer(
-    oa_bot: Served, fake_oa: FakeZaloOA
-):
+async def test_forged_or_unsigned_events_get_403_and_no_answer(oa_bot: Served, fake_oa: FakeZaloOA):
     url = oa_bot.url("/zalo/oa")
     event = fake_oa.event("user_send_text", USER, text="xin chào")
     assert await post_event(url, event, signature=None) == 403
@@ -210,7 +210,14 @@ async def test_a_reminder_to_a_user_silent_for_8_days_is_marked_outside_the_wind
             await enqueue_many(
                 session,
                 [
-                    NewMessage("rem:1:7", "zalo_oa", chat, "Nhắc: hội chợ sau 7 ngày", [], datetime.now(UTC))
+                    NewMessage(
+                        "rem:1:7",
+                        "zalo_oa",
+                        chat,
+                        "Nhắc: hội chợ sau 7 ngày",
+                        [],
+                        datetime.now(UTC),
+                    )
                     for chat in ("silent", USER)
                 ],
             )
@@ -229,11 +236,11 @@ async def test_a_reminder_to_a_user_silent_for_8_days_is_marked_outside_the_wind
     assert silent.attempts == 1  # never retried
     assert fake_oa.sent_to("silent") == []
     # Counted in the staff's report.
-    from bot.cli_zalo import cmd_status
-
     import argparse
     import contextlib
     import io
+
+    from bot.cli_zalo import cmd_status
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

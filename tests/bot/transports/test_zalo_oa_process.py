@@ -17,6 +17,7 @@ from tests.auxil.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZaloOA, pos
 from tests.auxil.zalo import free_port, seed_tokens
 
 USER = "8080808080"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def env_for(tmp_path: Path, fake: FakeZaloOA, port: int) -> dict[str, str]:
@@ -41,8 +42,14 @@ async def start(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Proce
     log = (tmp_path / "kcbot.log").open("ab")
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
-            cwd=Path(__file__).resolve().parents[3], env=env, stdout=log, stderr=subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     finally:
         log.close()
