@@ -462,8 +462,17 @@ class ZaloOATransport:
         if incoming is None:
             return
         assert incoming.update_id is not None
+        if event == "follow":
+            # Reachable again at once (the engine refreshes the user row only now and then).
+            await self._mark_reachable(incoming.chat_id)
         self.received += 1
         await self.app.inbox.accept([event_of(incoming, incoming.update_id, raw)])
+
+    async def _mark_reachable(self, chat_id: str) -> None:
+        from db.repos.zalo import ZaloTokenRepo
+
+        async with self.app.sessions() as session, session.begin():
+            await ZaloTokenRepo(session).mark_reachable(CHANNEL, chat_id)
 
     async def _mark_unreachable(self, chat_id: str) -> None:
         from db.repos.core import UserRepo

@@ -67,6 +67,16 @@ class ZaloTokenRepo:
             )
         )
 
+    async def mark_reachable(self, channel: str, chat_id: str) -> None:
+        """A user who follows the OA again can be written to again."""
+        from db.models.core import User
+
+        await self.session.execute(
+            update(User)
+            .where(User.channel == channel, User.chat_id == chat_id, User.unreachable.is_(True))
+            .values(unreachable=False)
+        )
+
     async def record_billed(
         self, chat_id: str, sent_at: datetime, last_interaction: datetime | None
     ) -> None:

@@ -125,6 +125,11 @@ async def test_follow_welcomes_unfollow_marks_unreachable_non_text_is_explained(
     assert len(fake_oa.sent_to(USER)) == n
     [user] = await users(oa_bot)
     assert user.unreachable
+    # Following again: welcomed, and reachable for reminders again.
+    assert await post_event(url, fake_oa.event("follow", USER)) == 200
+    await fake_oa.wait_for(USER, n + 1)
+    [user] = await users(oa_bot)
+    assert not user.unreachable
 
 
 async def test_whole_intake_on_oa_with_the_shared_phone(oa_bot: Served, fake_oa: FakeZaloOA):
