@@ -135,11 +135,15 @@ async def _cmd_run(args: argparse.Namespace, settings: Any) -> int:
     from telegram.error import InvalidToken
 
     from bot.runner import NoChannelConfigured, serve
+    from bot.transports.zalo_bot import ZaloBotApiError
 
     try:
         await serve(settings)
     except NoChannelConfigured as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except ZaloBotApiError as exc:
+        print(f"The Zalo Bot API refused ZALO_BOT_TOKEN or the webhook ({exc}).", file=sys.stderr)
         return 2
     except InvalidToken as exc:
         print(
