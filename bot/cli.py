@@ -17,17 +17,18 @@ COMMAND_MODULES = {
     "bot.cli_drafts": ("root",),  # kcbot drafts ...
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
     "bot.cli_data": ("root",),  # kcbot data prune
+    "bot.cli_zalo": ("root",),  # kcbot zalo-oa set-tokens|status
 }
 
 DESCRIPTION = """\
 Trợ lý Khuyến công – chatbot for khuyến công centres and rural facilities.
 
 Everyday commands:
-  kcbot run           serve the configured channels (Telegram) and background workers
+  kcbot run           serve the configured channels (Telegram, Zalo) and workers
   kcbot chat          talk to the bot in this terminal (no token needed)
   kcbot db upgrade    create or update the database
   kcbot ask "..."     answer one question from the knowledge base
-Settings come from environment variables (see README), e.g. TELEGRAM_BOT_TOKEN.
+Settings come from environment variables (see README), e.g. TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN.
 """
 
 Command = Callable[[argparse.Namespace, Any], Coroutine[Any, Any, int]]
@@ -134,11 +135,15 @@ async def _cmd_run(args: argparse.Namespace, settings: Any) -> int:
     from telegram.error import InvalidToken
 
     from bot.runner import NoChannelConfigured, serve
+    from bot.transports.zalo_bot import ZaloBotApiError
 
     try:
         await serve(settings)
     except NoChannelConfigured as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except ZaloBotApiError as exc:
+        print(f"The Zalo Bot API refused ZALO_BOT_TOKEN or the webhook ({exc}).", file=sys.stderr)
         return 2
     except InvalidToken as exc:
         print(

@@ -23,20 +23,37 @@ class NoChannelConfigured(Exception):
 
 
 NO_CHANNEL = (
-    "No channel is configured: set TELEGRAM_BOT_TOKEN (from @BotFather) to serve Telegram.\n"
+    "No channel is configured. Set any of:\n"
+    "  TELEGRAM_BOT_TOKEN (from @BotFather) to serve Telegram;\n"
+    "  ZALO_APP_ID, ZALO_APP_SECRET and ZALO_OA_SECRET_KEY to serve a Zalo Official Account;\n"
+    "  ZALO_BOT_TOKEN to serve a Zalo Bot.\n"
     "To try the bot without a token, run: kcbot chat"
 )
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """The channels whose settings are present."""
+    channels = []
+    if settings.telegram_bot_token:
+        channels.append("telegram")
+    if settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key:
+        channels.append("zalo_oa")
+    if settings.zalo_bot_token:
+        channels.append("zalo_bot")
+    return channels
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop`` is set), then stop cleanly.
 
+    Every channel whose settings are present is served at once, webhooks on one server.
     Clean means: no new updates are taken, messages being handled finish and are saved,
     the workers finish the send they are in, then the database is closed.
     """
-    if not settings.telegram_bot_token:
+    channels = configured_channels(settings)
+    if not channels:
         raise NoChannelConfigured(NO_CHANNEL)
-    from bot.transports.telegram import TelegramTransport
+    from bot.transports.http import WebServer
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,28 +65,75 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = await _open_app(settings, stop)
     if app is None:
         return
-    telegram = TelegramTransport(app)
-    # Connecting retries while the Bot API is unreachable; a stop request ends the wait.
-    starting = asyncio.create_task(telegram.start())
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    if not starting.done():
-        starting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starting
+    http = WebServer(settings.listen_host, settings.listen_port)
+    transports: dict[str, Any] = {}
+    if "telegram" in channels:
+        from bot.transports.telegram import TelegramTransport
+
+        transports["telegram"] = TelegramTransport(app, http=http)
+    if "zalo_oa" in channels:
+        from bot.transports.zalo_oa import ZaloOATransport
+
+        transports["zalo_oa"] = ZaloOATransport(app, http)
+    if "zalo_bot" in channels:
+        from bot.transports.zalo_bot import ZaloBotTransport
+
+        transports["zalo_bot"] = ZaloBotTransport(app, http)
+    started: list[Any] = []
+    try:
+        for transport in transports.values():
+            # Connecting retries while an API is unreachable; a stop request ends the wait.
+            starting = asyncio.create_task(transport.start())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+                raise _Stopped
+            stopping.cancel()
+            starting.result()  # a refused token is raised here
+            started.append(transport)
+    except _Stopped:
+        await _stop_all(started, http)
+        await _close_all(started)
         await app.close()
         return
-    stopping.cancel()
-    starting.result()  # a refused token is raised here
-    workers = await start_workers(app, {"telegram": telegram.sender})
-    log.info("kcbot is running; press Ctrl+C to stop")
+    except BaseException:
+        await _stop_all(started, http)
+        await _close_all(started)
+        await app.close()
+        raise
+    senders = {name: transport.sender for name, transport in transports.items()}
+    workers = await start_workers(app, senders)
+    log.info("kcbot is running (%s); press Ctrl+C to stop", ", ".join(channels))
     try:
         await stop.wait()
     finally:
         log.info("stopping")
-        await telegram.stop()
+        await _stop_all(started, http)
         await workers.stop()
+        await _close_all(started)
         await app.close()
+
+
+class _Stopped(Exception):
+    pass
+
+
+async def _stop_all(transports: list[Any], http: Any) -> None:
+    await http.stop()
+    for transport in transports:
+        with contextlib.suppress(Exception):
+            await transport.stop()
+
+
+async def _close_all(transports: list[Any]) -> None:
+    for transport in transports:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
 
 
 async def _open_app(settings: Settings, stop: asyncio.Event) -> Any:

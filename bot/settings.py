@@ -35,9 +35,39 @@ class Settings(BaseSettings):
     )
 
     webhook_url: str | None = None
+    # The public base address of this server's webhooks (Zalo: {base}/zalo/oa, {base}/zalo/bot).
+    webhook_base: str | None = None
     webhook_secret: str | None = None
     listen_host: str = "0.0.0.0"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+
+    # Zalo Official Account (OA API v3): the app, the OA's webhook key, the API hosts.
+    zalo_app_id: str | None = Field(default=None, validation_alias=AliasChoices("ZALO_APP_ID"))
+    zalo_app_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_APP_SECRET")
+    )
+    zalo_oa_secret_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_OA_SECRET_KEY")
+    )
+    zalo_oa_api_base_url: str = Field(
+        default="https://openapi.zalo.me", validation_alias=AliasChoices("ZALO_OA_API_BASE_URL")
+    )
+    zalo_oauth_base_url: str = Field(
+        default="https://oauth.zaloapp.com", validation_alias=AliasChoices("ZALO_OAUTH_BASE_URL")
+    )
+    # Zalo's app-wide OA API limit (requests per minute).
+    zalo_oa_rate_per_minute: float = Field(default=4000, gt=0)
+    # Zalo Bot platform: the bot's token, the API host, the webhook's secret token.
+    zalo_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_BOT_TOKEN")
+    )
+    zalo_bot_api_base_url: str = Field(
+        default="https://bot-api.zaloplatforms.com/bot",
+        validation_alias=AliasChoices("ZALO_BOT_API_BASE_URL"),
+    )
+    zalo_bot_webhook_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_BOT_WEBHOOK_SECRET")
+    )
 
     # Deployment's centre contact details: per province, kept out of the code.
     centre_name: str = "Trung tâm Khuyến công tỉnh"
@@ -103,7 +133,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator(
+        "telegram_api_base_url",
+        "webhook_url",
+        "webhook_base",
+        "zalo_oa_api_base_url",
+        "zalo_oauth_base_url",
+        "zalo_bot_api_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -125,6 +162,14 @@ class Settings(BaseSettings):
 _ENV_NAMES = {
     "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
     "telegram_api_base_url": "TELEGRAM_API_BASE_URL",
+    "zalo_app_id": "ZALO_APP_ID",
+    "zalo_app_secret": "ZALO_APP_SECRET",
+    "zalo_oa_secret_key": "ZALO_OA_SECRET_KEY",
+    "zalo_oa_api_base_url": "ZALO_OA_API_BASE_URL",
+    "zalo_oauth_base_url": "ZALO_OAUTH_BASE_URL",
+    "zalo_bot_token": "ZALO_BOT_TOKEN",
+    "zalo_bot_api_base_url": "ZALO_BOT_API_BASE_URL",
+    "zalo_bot_webhook_secret": "ZALO_BOT_WEBHOOK_SECRET",
 }
 
 

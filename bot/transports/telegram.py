@@ -253,6 +253,7 @@ class TelegramTransport:
         poll_timeout: float = 10.0,
         poll_interval: float = 0.0,
         connections: int = CONNECTIONS,
+        http: Any = None,  # bot.transports.http.WebServer shared with other transports
     ) -> None:
         self.app = app
         self.settings = app.settings
@@ -283,6 +284,10 @@ class TelegramTransport:
         self._stopping = asyncio.Event()
         self.webhook_port: int | None = None
         self.offset: int | None = None
+        self._http = http
+        if http is not None and self.webhook:
+            path = urlsplit(self.settings.webhook_url).path or "/"
+            http.add_post(path, self._on_webhook)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -392,6 +397,11 @@ class TelegramTransport:
     async def _start_webhook(self) -> None:
         url = self.settings.webhook_url
         assert url is not None
+        if self._http is not None:  # the shared server (started by the runner)
+            await self._http.start()
+            self.webhook_port = self._http.bound_port
+            await self._set_webhook(url)
+            return
         path = urlsplit(url).path or "/"
         web_app = web.Application(client_max_size=1024**2)
         web_app.router.add_post(path, self._on_webhook)
@@ -403,6 +413,9 @@ class TelegramTransport:
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.webhook_port = sockets[0].getsockname()[1] if sockets else self.settings.listen_port
+        await self._set_webhook(url)
+
+    async def _set_webhook(self, url: str) -> None:
         await self.ptb.bot.set_webhook(
             url,
             secret_token=self.settings.webhook_secret,
