@@ -261,9 +261,13 @@ class OutboxSender:
         self.config = config or OutboxConfig()
         self.clock = clock or SystemClock()
         self.name = name or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.bucket = TokenBucket(self.config.rate, self.config.burst, self.clock)
+        # Bulk limits and 429 pauses are per channel: Zalo's quota says nothing of Telegram's.
+        self.buckets = {
+            channel: TokenBucket(self.config.rate, self.config.burst, self.clock)
+            for channel in self.senders
+        }
         self.per_chat = PerChatLimit(self.config.per_chat_seconds, self.clock)
-        self.paused_until = 0.0
+        self.paused_until: dict[str, float] = {}  # channel -> when its pause ends
         self.stats = SendStats()
         self._blocked_chats: set[tuple[str, str]] = set()  # blocked while this sender ran
         # Sent rows waiting to be recorded, and the task recording them.
@@ -279,14 +283,17 @@ class OutboxSender:
         """Claim one batch of due rows and work through it; returns rows claimed."""
         if not self.senders:
             return 0
-        await self._wait_pause()
         now = self.clock.now()
+        channels = [c for c in self.senders if self._pause_left(c) <= 0]
+        if not channels:  # every channel is paused: sleep until the first pause ends
+            await self.clock.sleep(min(self._pause_left(c) for c in self.senders))
+            return 0
         self._claims += 1
         token = f"{self.name}/{self._claims}"[-64:]
         lease = timedelta(seconds=self.config.lease_seconds)
         async with self.sessions() as session, session.begin():
             repo = OutboxRepo(session)
-            rows = await repo.claim(token, now, lease, self.config.batch, self.senders)
+            rows = await repo.claim(token, now, lease, self.config.batch, channels)
             skipped = []
             by_channel: dict[str, list[str]] = {}
             for row in rows:
@@ -364,24 +371,24 @@ class OutboxSender:
 
     # -- internals --------------------------------------------------------------------
 
-    async def _wait_pause(self) -> None:
-        while True:
-            wait = self.paused_until - self.clock.now().timestamp()
-            if wait <= 0:
-                return
+    def _pause_left(self, channel: str) -> float:
+        return self.paused_until.get(channel, 0.0) - self.clock.now().timestamp()
+
+    async def _wait_pause(self, channel: str) -> None:
+        while (wait := self._pause_left(channel)) > 0:
             await self.clock.sleep(wait)
 
     async def _work(self, batch: _Batch) -> None:
         while batch.rows and not self._stopping:
             row = batch.rows.popleft()
-            await self._wait_pause()
+            await self._wait_pause(row.channel)
             await self.per_chat.acquire(f"{row.channel}:{row.chat_id}")
             if row.priority != DIRECT:  # replies left by a dead worker skip the bulk limit
-                await self.bucket.acquire()
+                await self.buckets[row.channel].acquire()
             if self._stopping or self.clock.now().timestamp() >= batch.deadline:
                 batch.leftover.append(row.id)
                 continue
-            if self.paused_until > self.clock.now().timestamp():
+            if self._pause_left(row.channel) > 0:
                 batch.rows.appendleft(row)  # a 429 arrived while we waited: wait it out
                 continue
             if (row.channel, row.chat_id) in self._blocked_chats:
@@ -399,13 +406,9 @@ class OutboxSender:
             await asyncio.shield(self._release(batch))
 
     async def _release(self, batch: _Batch) -> None:
-        not_before = None
-        if self.paused_until > self.clock.now().timestamp():
-            not_before = datetime.fromtimestamp(self.paused_until, UTC)
+        # Rows of a paused channel are not claimed again until its pause ends (run_once).
         async with self.sessions() as session, session.begin():
-            await OutboxRepo(session).release(
-                batch.leftover, batch.token, self.clock.now(), not_before
-            )
+            await OutboxRepo(session).release(batch.leftover, batch.token, self.clock.now())
         self.stats.released += len(batch.leftover)
         batch.leftover = []
 
@@ -424,7 +427,7 @@ class OutboxSender:
         """Pause every send for the time the platform asked; the moment it ends."""
         seconds = max(0.0, result.retry_after) or 1.0
         resume = self.clock.now().timestamp() + seconds
-        self.paused_until = max(self.paused_until, resume)
+        self.paused_until[row.channel] = max(self.paused_until.get(row.channel, 0.0), resume)
         log.warning("%s: rate limited, pausing sends for %.1f s", row.channel, seconds)
         self.stats.rate_limited += 1
         return resume
@@ -487,7 +490,7 @@ class OutboxSender:
     async def _send_now(self, token: str, row: _DirectRow, reply: Reply) -> SendResult | None:
         """Send, waiting out rate limits; None if the chat turned out unreachable."""
         while True:
-            await self._wait_pause()
+            await self._wait_pause(row.channel)
             if (row.channel, row.chat_id) in self._blocked_chats:
                 await self._finish(
                     token, row, FAILED, "skipped", "user unreachable", count_attempt=False
