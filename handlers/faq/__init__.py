@@ -256,15 +256,22 @@ class FaqFeature(Feature):
 
     # --- features named in a question, live events ------------------------------------
 
-    async def _feature_request(self, ctx: Context, question: str) -> list[Reply] | None:
+    async def _feature_request(
+        self, ctx: Context, question: str, skip: str = ""
+    ) -> list[Reply] | None:
         found = feature_request(question)
-        if found is None:
+        if found is None or found[0] == skip:
             return None
         name, action = found
         feature = ctx.router.get(name)
         if feature is None:
             return None
         return await feature.on_button(ctx, action, "")
+
+    async def open_named_feature(self, ctx: Context, text: str, skip: str) -> list[Reply] | None:
+        """For another dialogue: the feature a text asks for («tắt nhắc lịch») opened, or
+        None (``skip``: the asking feature itself)."""
+        return await self._feature_request(ctx, text, skip)
 
     async def _events_answer(self, ctx: Context, question: str) -> Reply | None:
         from handlers.faq.events import event_question, format_events, upcoming_for

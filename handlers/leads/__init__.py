@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from bot.types import Button, Reply
 from db.models.handoff import Lead
-from db.repos.handoff import LeadRepo, staff_chats
+from db.repos.handoff import LeadRepo, is_staff, staff_chats
 from db.repos.outbox import NewMessage, OutboxRepo
 from db.repos.privacy import AuditRepo
 from handlers.base import Context, Feature, Services, button
@@ -398,7 +398,7 @@ class LeadsFeature(FormFeature):
         return Reply("\n".join(lines), buttons=self._home_rows()[1:])
 
     async def _list(self, ctx: Context) -> Reply:
-        if ctx.user.role not in ("staff", "admin"):
+        if not await is_staff(ctx.session, ctx.incoming.channel, ctx.incoming.chat_id):
             return await self._mine(ctx)
         repo = LeadRepo(ctx.session)
         await repo.link_drafts()

@@ -241,6 +241,8 @@ class TicketsFeature(Feature):
             context = str(ctx.state.data.get("ctx") or "")
         ctx.start(NAME, "question", {"ctx": context})
         text = ASK.format(centre=ctx.settings.centre_name) + "\n" + self._hours_note(ctx)
+        if ctx.settings.centre_phone:
+            text += f"\nCần gấp thì bạn gọi {ctx.settings.centre_phone}."
         return [Reply(text, buttons=[_cancel_row()])]
 
     async def _send_recent(self, ctx: Context, arg: str) -> list[Reply]:
@@ -518,6 +520,13 @@ class TicketsFeature(Feature):
     async def _question(self, ctx: Context, text: str) -> list[Reply]:
         if not text:
             return [Reply(EMPTY, buttons=[_cancel_row()])]
+        faq: Any = ctx.router.get("faq")
+        if faq is not None and hasattr(faq, "open_named_feature"):
+            routed = await faq.open_named_feature(ctx, text, NAME)
+            if routed is not None:  # «tắt nhắc lịch» typed here asks for that feature
+                if ctx.state.dialogue == NAME:
+                    ctx.finish()
+                return list(routed)
         if not is_question(text):
             shown = text if len(text) <= 20 else text[:20] + "…"
             return [Reply(NOT_A_QUESTION.format(text=shown), buttons=[_cancel_row()])]
