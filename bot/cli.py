@@ -17,6 +17,8 @@ COMMAND_MODULES = {
     "bot.cli_drafts": ("root",),  # kcbot drafts ...
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
     "bot.cli_data": ("root",),  # kcbot data prune
+    "bot.cli_tickets": ("root",),  # kcbot tickets list|reply|close
+    "bot.cli_leads": ("root",),  # kcbot leads list|export|set-status
 }
 
 DESCRIPTION = """\
