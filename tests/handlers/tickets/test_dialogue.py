@@ -153,3 +153,28 @@ async def test_unsure_answer_lands_in_queue_and_can_be_sent(app):
     assert f"Đã gửi câu hỏi #{ticket.id}" in owner.text
     [ticket] = await _tickets(app)
     assert ticket.source == "contact"
+
+
+async def test_questions_to_staff_are_erased_and_pruned(app):
+    from datetime import timedelta
+
+    from handlers.privacy.retention import prune
+
+    owner = ChatUser(app, chat_id="506")
+    await owner.send("/start")
+    await owner.send("gặp cán bộ")
+    await owner.send("Xin hỏi về hỗ trợ máy móc cho cơ sở dệt?")
+    await owner.tap("Không cần")
+    other = ChatUser(app, chat_id="507")
+    await other.send("gặp cán bộ")
+    await other.send("Cơ sở tôi ở xã nào thì được hỗ trợ?")
+    await other.tap("Không cần")
+    assert len(await _tickets(app)) == 2
+    # /xoadulieu erases the chat's questions to staff too.
+    await owner.send("/xoadulieu")
+    await owner.send(payload="privacy:erase_ok")
+    assert [t.chat_id for t in await _tickets(app)] == ["507"]
+    # Retention: a question not touched for longer than the setting is deleted.
+    later = app.services.now() + timedelta(days=app.settings.retention_question_days + 1)
+    counts = await prune(app.sessions, later, app.settings)
+    assert counts["questions"] >= 1 and await _tickets(app) == []
