@@ -90,7 +90,12 @@ class TicketRepo:
         return (await self.session.scalars(stmt)).all()
 
     async def count_open(self) -> int:
-        stmt = select(func.count()).select_from(Ticket).where(Ticket.status == "open")
+        """Questions waiting for an answer (as «🙋 Câu hỏi chờ trả lời» lists them)."""
+        stmt = (
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.status != "closed", Ticket.answered_at.is_(None))
+        )
         return int(await self.session.scalar(stmt) or 0)
 
     async def unanswered_since(self, before: datetime) -> Sequence[Ticket]:

@@ -136,8 +136,13 @@ async def test_typed_request_phone_and_queue(app):
     assert ticket.phone == "0912345678" and len(ticket.question) <= 2000
     await staff.send(payload="tickets:queue")
     assert f"#{ticket.id}" in staff.text and "Câu hỏi chờ trả lời (1)" in staff.text
-    tickets = app.engine.router.get("tickets")
-    assert tickets is not None
+    from db.repos.handoff import TicketRepo
+
+    async with app.sessions() as session:  # the staff menu's «Câu hỏi chờ trả lời (n)»
+        assert await TicketRepo(session).count_open() == 1
+    await staff.send(f"/tl {ticket.id} Dạ, anh gửi giúp em báo giá nhé.")
+    async with app.sessions() as session:
+        assert await TicketRepo(session).count_open() == 0
 
 
 async def test_unsure_answer_lands_in_queue_and_can_be_sent(app):
