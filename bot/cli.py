@@ -18,6 +18,8 @@ COMMAND_MODULES = {
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
     "bot.cli_data": ("root",),  # kcbot data prune
     "bot.cli_zalo": ("root",),  # kcbot zalo-oa set-tokens|status
+    "bot.cli_tickets": ("root",),  # kcbot tickets list|reply|close
+    "bot.cli_leads": ("root",),  # kcbot leads list|export|set-status
 }
 
 DESCRIPTION = """\

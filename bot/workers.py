@@ -73,6 +73,11 @@ class Workers:
         if queued:
             log.info("queued %d reminders", queued)
             self.sender.wake()
+        # Questions for staff unanswered after 24 working hours (handlers/tickets).
+        from handlers.tickets import check_overdue
+
+        if await check_overdue(self.app.sessions, now, self.app.settings):
+            self.sender.wake()
         return queued
 
     async def _schedule(self) -> None:

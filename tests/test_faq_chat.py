@@ -65,14 +65,27 @@ async def test_browse_topics_and_read_an_entry(app):
 
 
 async def test_ask_staff_keeps_the_question(app):
+    """«Hỏi cán bộ» under an unsure answer opens a ticket (handlers/tickets); what the user
+    writes while it is open goes to staff, and after «Đã xong» the FAQ answers again."""
+    from sqlalchemy import select
+
+    from db.models.handoff import Ticket
+
     user = ChatUser(app)
     await user.send("thủ tục ly hôn")
     await user.tap("Hỏi cán bộ")
+    assert "«thủ tục ly hôn»" in user.text  # the unanswered question, offered
+    await user.tap("Gõ câu khác")
     assert "gõ câu hỏi" in user.text
     await user.send("Xưởng tôi ở phường Hội An có được hỗ trợ máy sấy không?")
-    assert "chuyển câu hỏi tới cán bộ" in user.text
-    texts = [q.text for q in await _unanswered(app)]
+    await user.tap("Không cần")
+    assert "Đã gửi câu hỏi #" in user.text
+    async with app.sessions() as session:
+        texts = [t.question for t in (await session.scalars(select(Ticket))).all()]
     assert "Xưởng tôi ở phường Hội An có được hỗ trợ máy sấy không?" in texts
+    await user.send("khuyen cong la gi")
+    assert "Nguồn:" not in user.text and "câu hỏi #" in user.text
+    await user.tap("Đã xong")
     # back to normal: the next question is answered, not stored
     await user.send("khuyen cong la gi")
     assert "Nguồn:" in user.text

@@ -15,6 +15,7 @@ from db.models.core import Conversation, ProcessedUpdate, User
 from db.models.drafts import Draft, DraftEvent
 from db.models.events import OutboxMessage, Subscription
 from db.models.faq import UnansweredQuestion
+from db.models.handoff import Ticket
 from db.models.privacy import AuditEntry, Consent
 
 # Drafts the owner has not handed over to staff yet: erased outright on request.
@@ -282,6 +283,11 @@ class PersonalDataRepo:
             )
         )
         done.questions = int(result.rowcount)  # type: ignore[attr-defined]
+        # Their questions to staff (handlers/tickets) are questions too.
+        result = await s.execute(
+            delete(Ticket).where(Ticket.channel == channel, Ticket.chat_id == chat_id)
+        )
+        done.questions += int(result.rowcount)  # type: ignore[attr-defined]
         result = await s.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.channel == channel,
@@ -312,9 +318,11 @@ class RetentionRepo:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def questions(self, before: datetime, dry_run: bool) -> int:
-        return await self._apply(
+        unanswered = await self._apply(
             UnansweredQuestion, [UnansweredQuestion.created_at < before], dry_run
         )
+        # Questions sent to staff (handlers/tickets), by their last change.
+        return unanswered + await self._apply(Ticket, [Ticket.updated_at < before], dry_run)
 
     async def outbox(self, before: datetime, dry_run: bool) -> int:
         """Rows done with (sent, failed for good, cancelled) last touched before ``before``."""

@@ -34,12 +34,6 @@ NOT_READY = (
 NOT_SURE = "Mình chưa chắc hiểu đúng câu hỏi của bạn 🤔"
 NOT_SURE_PICK = "Có phải bạn muốn hỏi một trong các ý sau? Hoặc gửi câu hỏi cho cán bộ."
 NOT_SURE_NONE = "Bạn thử hỏi cách khác, xem theo chủ đề, hoặc gửi câu hỏi cho cán bộ."
-ASK_STAFF = (
-    "Bạn gõ câu hỏi cho cán bộ Trung tâm trong một tin nhắn. "
-    "Cán bộ sẽ trả lời bạn trong giờ làm việc."
-)
-STAFF_SAVED = "Mình đã chuyển câu hỏi tới cán bộ Trung tâm. Cán bộ sẽ trả lời bạn sớm. 🙏"
-TOO_SHORT = "Câu hỏi trống. Bạn gõ câu hỏi cho cán bộ, hoặc bấm Hủy."
 BROWSE = "Bạn muốn tìm hiểu về chủ đề nào?"
 OUT_OF_SCOPE = (
     "Mình chỉ trả lời được câu hỏi về khuyến công: ai được hỗ trợ, hỗ trợ gì, bao nhiêu, "
@@ -107,11 +101,11 @@ FEATURE_PHRASES: tuple[tuple[tuple[str, ...], str, str], ...] = tuple(
         ("bat nhac", "reminders", "sub"),
         ("nhac lich", "reminders", "open"),
         ("su kien sap toi", "reminders", "list"),
-        ("gap can bo", "menu", "contact"),
-        ("gap nguoi that", "menu", "contact"),
-        ("noi chuyen voi nguoi", "menu", "contact"),
-        ("gap nhan vien", "menu", "contact"),
-        ("lien he can bo", "menu", "contact"),
+        ("gap can bo", "tickets", "open"),
+        ("gap nguoi that", "tickets", "open"),
+        ("noi chuyen voi nguoi", "tickets", "open"),
+        ("gap nhan vien", "tickets", "open"),
+        ("lien he can bo", "tickets", "open"),
     )
 )
 # Words that make it a question about the subject, not a request for the feature.
@@ -167,14 +161,15 @@ class FaqFeature(Feature):
 
     async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
         kb = self._kb(ctx)
-        if action == "ask_staff":
-            ctx.start(NAME, "staff_question")
-            return [Reply(ASK_STAFF, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
-        if action == "cancel_staff":
-            ctx.finish()
+        if action in ("ask_staff", "cancel_staff"):
+            # Questions for staff are the tickets feature's (human handoff).
+            tickets = ctx.router.get("tickets")
+            if tickets is not None and action == "ask_staff":
+                return await tickets.on_button(ctx, "open", "")
             from handlers.menu import main_menu
 
-            return [main_menu("Đã hủy. Bạn cần gì thêm?")]
+            ctx.finish()
+            return [main_menu("Bạn cần gì thêm?")]
         if kb is None:
             return [self._not_ready(ctx)]
         if action == "open":
@@ -221,8 +216,6 @@ class FaqFeature(Feature):
     # --- free text -----------------------------------------------------------------
 
     async def on_text(self, ctx: Context) -> list[Reply]:
-        if ctx.state.dialogue == NAME and ctx.state.step == "staff_question":
-            return await self._save_for_staff(ctx)
         if ctx.state.dialogue == NAME:
             ctx.finish()
         question = ctx.text
@@ -263,15 +256,22 @@ class FaqFeature(Feature):
 
     # --- features named in a question, live events ------------------------------------
 
-    async def _feature_request(self, ctx: Context, question: str) -> list[Reply] | None:
+    async def _feature_request(
+        self, ctx: Context, question: str, skip: str = ""
+    ) -> list[Reply] | None:
         found = feature_request(question)
-        if found is None:
+        if found is None or found[0] == skip:
             return None
         name, action = found
         feature = ctx.router.get(name)
         if feature is None:
             return None
         return await feature.on_button(ctx, action, "")
+
+    async def open_named_feature(self, ctx: Context, text: str, skip: str) -> list[Reply] | None:
+        """For another dialogue: the feature a text asks for («tắt nhắc lịch») opened, or
+        None (``skip``: the asking feature itself)."""
+        return await self._feature_request(ctx, text, skip)
 
     async def _events_answer(self, ctx: Context, question: str) -> Reply | None:
         from handlers.faq.events import event_question, format_events, upcoming_for
@@ -334,7 +334,9 @@ class FaqFeature(Feature):
         if question and given is not None:
             from knowledge.matcher import Candidate
 
-            await self._store_unanswered(ctx, question, [Candidate(given.id, given.topic, 0.0)])
+            await self._store_unanswered(
+                ctx, question, [Candidate(given.id, given.topic, 0.0)], source="feedback"
+            )
         others = [kb.entry(str(i)) for i in last.get("c") or []]
         rows = [[button(e.title, NAME, "e", e.id)] for e in others if e is not None][:3]
         text = f"{THANKS_DOWN}\n{NEXT_PICK if rows else NEXT_NONE}"
@@ -351,32 +353,22 @@ class FaqFeature(Feature):
             [button("📚 Xem theo chủ đề", NAME, "open"), button("🏠 Menu", "menu", "home")],
         ]
 
-    async def reprompt(self, ctx: Context) -> list[Reply]:
-        return [Reply(ASK_STAFF, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
-
-    async def _save_for_staff(self, ctx: Context) -> list[Reply]:
-        question = ctx.text
-        if not question:
-            return [Reply(TOO_SHORT, buttons=[[button("✖️ Hủy", NAME, "cancel_staff")]])]
-        await self._store_unanswered(ctx, question, [], for_staff=True)
-        ctx.finish()
-        from handlers.menu import menu_buttons
-
-        return [Reply(STAFF_SAVED, buttons=menu_buttons())]
-
     async def _store_unanswered(
-        self, ctx: Context, question: str, candidates: list, for_staff: bool = False
+        self, ctx: Context, question: str, candidates: list, source: str = "unsure"
     ) -> None:
         from db.repos.faq import UnansweredRepo
 
         stored = [
             {"id": c.entry_id, "topic": c.topic, "score": round(c.score, 3)} for c in candidates
         ]
-        if for_staff:
-            stored = [{"id": "ask-staff", "topic": "contact", "score": 1.0}]
         await UnansweredRepo(ctx.session).add(
             ctx.incoming.channel, ctx.incoming.chat_id, question[:MAX_STORED], stored
         )
+        # The same question in the staff queue (human handoff), where staff can answer it.
+        tickets: Any = ctx.router.get("tickets")
+        if tickets is not None:
+            note = "bot chưa trả lời được" if source == "unsure" else "người hỏi bấm «chưa đúng ý»"
+            await tickets.from_faq(ctx, question[:MAX_STORED], source, note)
 
     # --- rendering -----------------------------------------------------------------
 
