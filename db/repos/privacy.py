@@ -138,6 +138,7 @@ class PersonalData:
     drafts: list[Draft] = field(default_factory=list)
     subscription: Subscription | None = None
     questions: list[UnansweredQuestion] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)  # questions sent to staff
     outbox_pending: int = 0
     conversation: Conversation | None = None
 
@@ -199,6 +200,15 @@ class PersonalDataRepo:
                         UnansweredQuestion.chat_id == chat_id,
                     )
                     .order_by(UnansweredQuestion.id)
+                )
+            ).all()
+        )
+        data.tickets = list(
+            (
+                await s.scalars(
+                    select(Ticket)
+                    .where(Ticket.channel == channel, Ticket.chat_id == chat_id)
+                    .order_by(Ticket.id)
                 )
             ).all()
         )

@@ -175,6 +175,12 @@ class PrivacyFeature(Feature):
             if len(latest) > 80:
                 latest = latest[:79] + "…"
             lines.append(f"• Câu hỏi đã gửi: {len(data.questions)} (gần nhất: «{latest}»)")
+        if data.tickets:
+            latest = data.tickets[-1].question
+            if len(latest) > 80:
+                latest = latest[:79] + "…"
+            phone = " (có số điện thoại)" if any(t.phone for t in data.tickets) else ""
+            lines.append(f"• Câu hỏi gửi cán bộ: {len(data.tickets)}{phone} (gần nhất: «{latest}»)")
         if data.outbox_pending:
             lines.append(f"• Tin nhắn đang chờ gửi cho bạn: {data.outbox_pending}")
         conv = data.conversation

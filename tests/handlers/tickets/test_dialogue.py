@@ -175,7 +175,10 @@ async def test_questions_to_staff_are_erased_and_pruned(app):
     await other.send("Cơ sở tôi ở xã nào thì được hỗ trợ?")
     await other.tap("Không cần")
     assert len(await _tickets(app)) == 2
-    # /xoadulieu erases the chat's questions to staff too.
+    # /dulieu shows them among what is kept about the person...
+    await owner.send("/dulieu")
+    assert "Câu hỏi gửi cán bộ: 1" in owner.text and "máy móc" in owner.text
+    # ... and /xoadulieu erases the chat's questions to staff too.
     await owner.send("/xoadulieu")
     await owner.send(payload="privacy:erase_ok")
     assert [t.chat_id for t in await _tickets(app)] == ["507"]
