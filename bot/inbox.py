@@ -64,6 +64,9 @@ class Inbox:
         return new
 
 
+SQLITE_CONCURRENCY = 4
+
+
 @dataclass
 class InboxConfig:
     lease_seconds: float = 30.0  # a claimed event is taken up again after this
@@ -73,9 +76,15 @@ class InboxConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> InboxConfig:
+        concurrency = settings.inbox_concurrency
+        if concurrency is None:
+            # SQLite has one writer at a time: more events in hand only lengthen the queue
+            # for its one connection, where webhook acknowledgements wait too.
+            sqlite = settings.database_url.startswith("sqlite")
+            concurrency = SQLITE_CONCURRENCY if sqlite else cls.concurrency
         return cls(
             lease_seconds=settings.inbox_lease_seconds,
-            concurrency=settings.inbox_concurrency,
+            concurrency=concurrency,
             poll_seconds=settings.inbox_poll_seconds,
         )
 

@@ -101,7 +101,9 @@ class Settings(BaseSettings):
 
     # The inbox (bot/inbox.py): incoming events are stored, then handled by workers.
     inbox_lease_seconds: float = Field(default=30, gt=0)
-    inbox_concurrency: int = Field(default=16, ge=1)
+    # Unset: 4 on SQLite (one writer: more only lengthens the queue that webhook
+    # acknowledgements wait in), 16 on PostgreSQL.
+    inbox_concurrency: int | None = Field(default=None, ge=1)
     inbox_poll_seconds: float = Field(default=1, gt=0)
 
     # Personal data (handlers/privacy): how long rows are kept before the daily pass (and
