@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=30, ge=1)
     retention_draft_days: int = Field(default=90, ge=1)
     retention_update_days: int = Field(default=7, ge=1)
+    # Collaborators' leads that never led to a draft (a third person's name and phone).
+    retention_lead_days: int = Field(default=365, ge=1)
     # Permissions of the files the bot creates (SQLite file, exports), octal; folders it
     # creates get the matching mode (600 → 700).
     file_mode: str = Field(default="600", pattern=r"^[0-7]{3}$")

@@ -14,6 +14,7 @@ from db.models.core import Conversation, InboxEvent, ProcessedUpdate, User
 from db.models.drafts import Draft
 from db.models.events import OutboxMessage
 from db.models.faq import UnansweredQuestion
+from db.models.handoff import Lead
 from db.models.privacy import AuditEntry
 from handlers.privacy import prune
 
@@ -73,6 +74,26 @@ async def seed(app: App) -> None:
             session.add(
                 ProcessedUpdate(channel="telegram", update_id=update_id, received_at=ago(days))
             )
+        for n, (days, draft_id) in enumerate([(400, None), (400, 7), (30, None)]):
+            session.add(
+                Lead(
+                    channel="telegram",
+                    chat_id="3003",
+                    facility_name=f"Cơ sở {n}",
+                    name_key=f"co so {n}",
+                    owner_name="Trần Thị Bình",
+                    phone="0912345678",
+                    province="Quảng Ngãi",
+                    province_code=51,
+                    commune="xã Nghĩa Hành",
+                    commune_code=1,
+                    sector="Thủ công mỹ nghệ",
+                    support="machinery",
+                    draft_id=draft_id,
+                    created_at=ago(days),
+                    updated_at=ago(days),
+                )
+            )
         for n, (state, days) in enumerate(
             [("done", 8), ("failed", 9), ("done", 1), ("pending", 8)]
         ):
@@ -95,6 +116,7 @@ EXPECTED = {
     "conversations": 1,
     "updates": 1,
     "inbox": 2,  # finished events past the keeping time; a pending one stays
+    "leads": 1,  # an old lead that never led to a draft; one that did, and a recent one, stay
 }
 
 
@@ -118,6 +140,8 @@ async def test_prune_with_a_controlled_clock(app: App):
         assert updates == ["u2"]
         inbox = (await session.scalars(select(InboxEvent.external_id))).all()
         assert sorted(inbox) == ["i2", "i3"]
+        leads = (await session.scalars(select(Lead.facility_name))).all()
+        assert sorted(leads) == ["Cơ sở 1", "Cơ sở 2"]
         [audit] = (await session.scalars(select(AuditEntry))).all()
         assert audit.action == "retention.prune" and "questions=1" in (audit.detail or "")
 

@@ -15,7 +15,7 @@ from db.models.core import Conversation, ProcessedUpdate, User
 from db.models.drafts import Draft, DraftEvent
 from db.models.events import OutboxMessage, Subscription
 from db.models.faq import UnansweredQuestion
-from db.models.handoff import Ticket
+from db.models.handoff import Lead, Ticket
 from db.models.privacy import AuditEntry, Consent
 
 # Drafts the owner has not handed over to staff yet: erased outright on request.
@@ -139,6 +139,7 @@ class PersonalData:
     subscription: Subscription | None = None
     questions: list[UnansweredQuestion] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)  # questions sent to staff
+    leads: int = 0  # facilities this chat (a collaborator) registered
     outbox_pending: int = 0
     conversation: Conversation | None = None
 
@@ -153,13 +154,14 @@ class Erased:
     questions: int = 0
     outbox: int = 0
     consents: int = 0
+    leads: int = 0  # leads kept for the centre, no longer linked to this chat
 
     def summary(self) -> str:
         return (
             f"drafts_deleted={self.drafts_deleted} "
             f"drafts_anonymised={len(self.drafts_anonymised)} "
             f"subscriptions={self.subscriptions} questions={self.questions} "
-            f"outbox={self.outbox} consents={self.consents}"
+            f"outbox={self.outbox} consents={self.consents} leads_unlinked={self.leads}"
         )
 
 
@@ -211,6 +213,14 @@ class PersonalDataRepo:
                     .order_by(Ticket.id)
                 )
             ).all()
+        )
+        data.leads = int(
+            await s.scalar(
+                select(func.count())
+                .select_from(Lead)
+                .where(Lead.channel == channel, Lead.chat_id == chat_id)
+            )
+            or 0
         )
         data.outbox_pending = int(
             await s.scalar(
@@ -298,6 +308,14 @@ class PersonalDataRepo:
             delete(Ticket).where(Ticket.channel == channel, Ticket.chat_id == chat_id)
         )
         done.questions += int(result.rowcount)  # type: ignore[attr-defined]
+        # Facilities a collaborator registered are the centre's records of those facilities:
+        # they stay, no longer linked to the collaborator who erased their data.
+        result = await s.execute(
+            update(Lead)
+            .where(Lead.channel == channel, Lead.chat_id == chat_id)
+            .values(chat_id="-", collaborator=None)
+        )
+        done.leads = int(result.rowcount)  # type: ignore[attr-defined]
         result = await s.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.channel == channel,
@@ -344,6 +362,11 @@ class RetentionRepo:
             ],
             dry_run,
         )
+
+    async def leads(self, before: datetime, dry_run: bool) -> int:
+        """Facilities registered by collaborators that never led to a draft and were not
+        touched since ``before`` (they hold a third person's name and phone)."""
+        return await self._apply(Lead, [Lead.draft_id.is_(None), Lead.updated_at < before], dry_run)
 
     async def abandoned_drafts(self, before: datetime, dry_run: bool) -> int:
         """Unfinished or given-up drafts not touched since ``before``."""

@@ -181,6 +181,8 @@ class PrivacyFeature(Feature):
                 latest = latest[:79] + "…"
             phone = " (có số điện thoại)" if any(t.phone for t in data.tickets) else ""
             lines.append(f"• Câu hỏi gửi cán bộ: {len(data.tickets)}{phone} (gần nhất: «{latest}»)")
+        if data.leads:
+            lines.append(f"• Cơ sở bạn đã giới thiệu: {data.leads}")
         if data.outbox_pending:
             lines.append(f"• Tin nhắn đang chờ gửi cho bạn: {data.outbox_pending}")
         conv = data.conversation
@@ -237,6 +239,8 @@ class PrivacyFeature(Feature):
         if had_dialogue:
             parts.append("việc đang làm dở")
         text = T.ERASED.format(what=", ".join(parts)) if parts else T.ERASED_NOTHING
+        if done.leads:
+            text += "\n" + T.LEADS_KEPT.format(n=done.leads)
         if done.drafts_anonymised:
             text += "\n" + T.KEPT_OF_SUBMITTED.format(ids=_ids(done.drafts_anonymised))
         return Reply(text, buttons=[_home()])

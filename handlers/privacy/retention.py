@@ -25,6 +25,7 @@ KEEP_DAYS = {
     # Handled incoming events hold what people wrote; they are kept only to recognise a
     # platform's redelivery, like the update ids.
     "inbox": "retention_update_days",
+    "leads": "retention_lead_days",
 }
 
 
@@ -57,6 +58,7 @@ async def prune(
             "conversations": await repo.conversations(before("conversations"), dry_run),
             "updates": await repo.update_ids(before("updates"), dry_run),
             "inbox": await _inbox(session, before("inbox"), dry_run),
+            "leads": await repo.leads(before("leads"), dry_run),
         }
         if not dry_run and any(counts.values()):
             detail = " ".join(f"{k}={v}" for k, v in counts.items())

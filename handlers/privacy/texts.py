@@ -83,4 +83,10 @@ PRUNE_LABELS = {
     "conversations": "hội thoại dừng giữa chừng (quá {days} ngày)",
     "updates": "mã tin nhắn đã xử lý (quá {days} ngày)",
     "inbox": "tin nhắn đến đã xử lý (quá {days} ngày)",
+    "leads": "cơ sở được giới thiệu chưa làm hồ sơ (quá {days} ngày)",
 }
+
+LEADS_KEPT = (
+    "{n} cơ sở bạn đã giới thiệu vẫn được Trung tâm giữ (thông tin của cơ sở), "
+    "nhưng không còn gắn với bạn."
+)
