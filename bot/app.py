@@ -21,7 +21,13 @@ from handlers.menu import MenuFeature
 log = logging.getLogger(__name__)
 
 # Feature modules, each exposing ``feature(services) -> Feature``. Menu is always there.
-FEATURE_MODULES = ("handlers.faq", "handlers.intake", "handlers.reminders", "handlers.privacy")
+FEATURE_MODULES = (
+    "handlers.faq",
+    "handlers.intake",
+    "handlers.reminders",
+    "handlers.privacy",
+    "handlers.staff",
+)
 
 
 def utc_now() -> datetime:
