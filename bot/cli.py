@@ -17,6 +17,8 @@ COMMAND_MODULES = {
     "bot.cli_drafts": ("root",),  # kcbot drafts ...
     "bot.cli_events": ("root",),  # kcbot events|reminders|outbox ...
     "bot.cli_data": ("root",),  # kcbot data prune
+    "bot.cli_users": ("root",),  # kcbot users list|grant|revoke|invite
+    "bot.cli_broadcast": ("root",),  # kcbot broadcast send|list|status|cancel
 }
 
 DESCRIPTION = """\

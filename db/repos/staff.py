@@ -59,10 +59,8 @@ class RoleRepo:
 
     async def users(self, role: str | None = None) -> Sequence[User]:
         query = select(User).order_by(User.role, User.channel, User.chat_id)
-        if role:
-            query = query.where(User.role == role)
-        else:
-            query = query.where(User.role != "owner")
+        # Without a role: everyone who has one other than «owner» (the default).
+        query = query.where(User.role == role) if role else query.where(User.role != "owner")
         return (await self.session.scalars(query)).all()
 
     async def staff_chats(self) -> list[tuple[str, str]]:

@@ -286,7 +286,9 @@ def report_text(broadcast: Broadcast, report: dict[str, int]) -> str:
         f"📣 Thông báo #{broadcast.id} ({STATUS_LABELS.get(broadcast.status, broadcast.status)}),"
         f" gửi từ {datetime_text(broadcast.send_at)}:"
     ]
-    lines += [f"• {REPORT_LABELS[k]}: {report[k]}" for k in REPORT_LABELS if k == "total" or report[k]]
+    lines += [
+        f"• {REPORT_LABELS[k]}: {report[k]}" for k in REPORT_LABELS if k == "total" or report[k]
+    ]
     return "\n".join(lines)
 
 
@@ -316,6 +318,8 @@ async def tick(session: Any, now: datetime) -> int:
             else:
                 text = report_text(b, report)
                 rows = []
-            msg = NewMessage(f"bcp:{b.id}:{quarter}", b.report_channel, b.report_chat, text, rows, now)
+            msg = NewMessage(
+                f"bcp:{b.id}:{quarter}", b.report_channel, b.report_chat, text, rows, now
+            )
             queued += await OutboxRepo(session).enqueue_many([msg], now)
     return queued

@@ -155,11 +155,19 @@ FORM = Form(
             hint="Bạn gõ tên tỉnh hoặc chọn «Mọi tỉnh» nhé.",
         ),
         Step(
-            "sectors", ASK_SECTORS, label="Ngành", choices=_sector_choices, multi=True,
+            "sectors",
+            ASK_SECTORS,
+            label="Ngành",
+            choices=_sector_choices,
+            multi=True,
             done_label=_done("sectors"),
         ),
         Step(
-            "kinds", ASK_KINDS, label="Loại hình", choices=_kind_choices, multi=True,
+            "kinds",
+            ASK_KINDS,
+            label="Loại hình",
+            choices=_kind_choices,
+            multi=True,
             done_label=_done("kinds"),
         ),
         Step("group", ASK_GROUP, label="Nhóm", choices=_group_choices),
@@ -261,9 +269,9 @@ class StaffFeature(FormFeature):
         return await ctx.router.unknown_command(ctx)
 
     async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
-        if action in ("open", "bc", "cancel", "report", "list", "drafts"):
-            if not await R.is_staff(ctx):
-                return [Reply(R.REFUSED)]
+        staff_only = ("open", "bc", "cancel", "report", "list", "drafts")
+        if action in staff_only and not await R.is_staff(ctx):
+            return [Reply(R.REFUSED)]
         if action == "open":
             ctx.finish()
             return [Reply(STAFF_MENU, buttons=await self.menu_rows(ctx) or [])]
@@ -312,11 +320,15 @@ class StaffFeature(FormFeature):
             return datetime_text(datetime.fromisoformat(value)) if value else "gửi ngay"
         if step.id == "group":
             return GROUPS.get(str(value), str(value))
-        return B.Audience(
-            provinces=list(value) if step.id == "provinces" else [],
-            sectors=list(value) if step.id == "sectors" else [],
-            kinds=list(value) if step.id == "kinds" else [],
-        ).describe().replace("mọi người", "tất cả")
+        return (
+            B.Audience(
+                provinces=list(value) if step.id == "provinces" else [],
+                sectors=list(value) if step.id == "sectors" else [],
+                kinds=list(value) if step.id == "kinds" else [],
+            )
+            .describe()
+            .replace("mọi người", "tất cả")
+        )
 
     def goto(self, ctx: Context, step_id: str) -> list[Reply]:
         replies = super().goto(ctx, step_id)
@@ -326,7 +338,9 @@ class StaffFeature(FormFeature):
 
     def _preview(self, ctx: Context) -> Reply:
         a = self.answers(ctx)
-        rows = [[Button(label, payload) for label, payload in r] for r in B.buttons_for(a.get("button"))]
+        rows = [
+            [Button(label, payload) for label, payload in r] for r in B.buttons_for(a.get("button"))
+        ]
         return Reply(str(a.get("text") or ""), buttons=rows)
 
     def summary_reply(self, ctx: Context) -> Reply:
@@ -337,7 +351,8 @@ class StaffFeature(FormFeature):
             "👆 Người nhận sẽ thấy đúng như tin trên.",
             f"👥 Người nhận: {audience_of(a).describe()}",
             f"📊 {B.counts_text(counts)}",
-            f"🕗 {('Gửi lúc ' + datetime_text(datetime.fromisoformat(when))) if when else 'Gửi ngay'}",
+            "🕗 "
+            + (f"Gửi lúc {datetime_text(datetime.fromisoformat(when))}" if when else "Gửi ngay"),
         ]
         return Reply(
             "\n".join(lines),

@@ -85,8 +85,11 @@ async def redeem(ctx: Context, code: str, now: datetime) -> tuple[Redeemed, str]
         )
         ctx.scratch["role"] = result.role
         await AuditRepo(ctx.session).record(
-            actor=f"{result.role}:{who}", action="role.invite_used", subject=who,
-            detail=result.role, now=now,
+            actor=f"{result.role}:{who}",
+            action="role.invite_used",
+            subject=who,
+            detail=result.role,
+            now=now,
         )
         return result, GRANTED.format(label=ROLE_LABELS.get(result.role, result.role))
     text = {"used": CODE_USED, "expired": CODE_EXPIRED}.get(result.outcome, CODE_UNKNOWN)

@@ -78,7 +78,9 @@ async def test_announcement_to_one_province_reaches_exactly_the_users_there_once
     clock = FakeClock(await send_at(app, 1))  # within the send window (07:00–21:00)
     # the first sender dies after two 429s and two messages (a restart)
     tg = RecordingSender(clock, fail={"3001": [FLOOD], "3002": [FLOOD]}, crash_after=5)
-    zalo = RecordingSender(clock, fail={"3004": [SendResult(Outcome.UNREACHABLE, reason="outside_window")]})
+    zalo = RecordingSender(
+        clock, fail={"3004": [SendResult(Outcome.UNREACHABLE, reason="outside_window")]}
+    )
     first = sender(app, {"telegram": tg, "zalo": zalo}, clock)
     with pytest.raises(Crash):
         await first.drain()
@@ -100,7 +102,9 @@ async def test_announcement_to_one_province_reaches_exactly_the_users_there_once
         "cancelled": 0,
     }
     rows = [r for r in await outbox_rows(app.sessions) if r.campaign == "bc:1"]
-    floods = [a for r in rows for a in await attempts(app.sessions, r.id) if a.outcome == "rate_limited"]
+    floods = [
+        a for r in rows for a in await attempts(app.sessions, r.id) if a.outcome == "rate_limited"
+    ]
     assert len(floods) == 2
     # progress and the final report go to the staff chat that sent it
     feature = app.engine.router.get("staff")

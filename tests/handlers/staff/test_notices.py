@@ -1,0 +1,52 @@
+"""Staff are told of each newly confirmed draft: in working hours, one digest per 10 min."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.auxil.app import ChatUser, app  # noqa: F401
+from tests.auxil.intake import fill_until_summary
+from tests.auxil.staff import make_staff
+from tests.test_outbox_support import local, outbox_rows
+
+MONDAY_NIGHT = local(2026, 12, 7, 22, 0)
+TUESDAY_MORNING = local(2026, 12, 8, 8, 0)
+
+
+async def confirm_draft(app, chat_id: str) -> None:  # noqa: F811
+    user = ChatUser(app, chat_id)
+    await fill_until_summary(user)
+    await user.tap("Xác nhận")
+
+
+async def notices(app):  # noqa: F811
+    return [r for r in await outbox_rows(app.sessions) if r.campaign.startswith("notice:")]
+
+
+async def test_confirmed_drafts_reach_staff_in_working_hours_in_digests(app):  # noqa: F811
+    await make_staff(app, "9001")
+    await make_staff(app, "9002", role="admin")
+    feature = app.engine.router.get("staff")
+    await confirm_draft(app, "1001")
+    await feature.tick(app.sessions, MONDAY_NIGHT)
+    assert await notices(app) == []  # outside working hours: the next morning
+    await feature.tick(app.sessions, TUESDAY_MORNING)
+    rows = await notices(app)
+    assert sorted(r.chat_id for r in rows) == ["9001", "9002"]
+    assert rows[0].text.startswith("📝 Hồ sơ #")
+    assert rows[0].document is not None and rows[0].document_name.endswith(".docx")
+    # two more within ten minutes: one digest, after the ten minutes
+    await confirm_draft(app, "1002")
+    await confirm_draft(app, "1003")
+    await feature.tick(app.sessions, TUESDAY_MORNING + timedelta(minutes=5))
+    assert len(await notices(app)) == 2
+    await feature.tick(app.sessions, TUESDAY_MORNING + timedelta(minutes=10))
+    rows = await notices(app)
+    assert len(rows) == 4
+    assert rows[-1].text.startswith("📝 2 hồ sơ mới")
+    # the staff menu counts them
+    staff = ChatUser(app, "9001")
+    await staff.send("/menu")
+    assert "📝 Hồ sơ mới (3)" in staff.labels
+    await staff.tap("Hồ sơ mới")
+    assert "3 hồ sơ mới" in staff.text
