@@ -103,3 +103,31 @@ async def test_broadcast_dry_run_send_status_cancel(app, capsys):  # noqa: F811
     assert "Đã hủy: 3" in out
     code, out, err = await run(app, capsys, "broadcast", "status", "99")
     assert code == 1 and "Không có thông báo #99" in err
+
+
+async def test_drafts_and_events_speak_vietnamese(app, capsys):  # noqa: F811
+    from tests.test_cli_drafts import confirmed_draft
+
+    draft_id = await confirmed_draft(app)
+    code, out, _ = await run(app, capsys, "drafts", "list")
+    header, row = out.splitlines()[:2]
+    assert header.split()[:3] == ["Mã", "Trạng", "thái"]
+    assert row.startswith(f"#{draft_id}") and "Đã xác nhận (chưa nộp)" in row
+    assert "triệu đồng" in row or "tỷ đồng" in row
+    code, out, _ = await run(app, capsys, "drafts", "show", str(draft_id))
+    assert "Trạng thái: Đã xác nhận (chưa nộp)" in out and "Lịch sử:" in out
+    assert "T" not in out.split("Tạo lúc: ")[1].splitlines()[0]  # dd/mm/yyyy HH:MM, no ISO
+    code, out, _ = await run(
+        app,
+        capsys,
+        "events",
+        "add",
+        "--title",
+        "Hội chợ CNNT",
+        "--kind",
+        "hội chợ",
+        "--start",
+        "15/12/2026 08:00",
+    )
+    code, out, _ = await run(app, capsys, "events", "list")
+    assert out.splitlines()[0].startswith("Mã") and "15/12/2026 08:00" in out
