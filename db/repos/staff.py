@@ -312,8 +312,12 @@ class NoticeRepo:
         return await self.session.scalar(select(func.max(StaffNotice.sent_at)))  # type: ignore[no-any-return]
 
     async def mark_sent(self, ids: list[int], now: datetime) -> None:
+        """Sent (or dropped): the text and document are not kept past that (the outbox
+        row carries them, and is pruned with the outbox)."""
         await self.session.execute(
-            update(StaffNotice).where(StaffNotice.id.in_(ids)).values(sent_at=now)
+            update(StaffNotice)
+            .where(StaffNotice.id.in_(ids))
+            .values(sent_at=now, text="", document=None, document_name=None)
         )
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from db.models.drafts import Draft
 from db.models.events import OutboxMessage
 from db.repos.outbox import NewMessage, OutboxRepo
 from db.repos.staff import NoticeRepo, RoleRepo
@@ -32,6 +33,21 @@ async def flush(session: Any, now: datetime) -> int:
     if last is not None and now - last < DIGEST_EVERY:
         return 0
     notices = list(await repo.unsent())
+    if not notices:
+        return 0
+    # A draft erased meanwhile (/xoadulieu: deleted, or kept without name and phone) is
+    # not announced: its notice would carry what the owner asked to erase.
+    live = {
+        d.id
+        for d in await session.scalars(
+            select(Draft).where(Draft.id.in_([n.ref_id for n in notices]))
+        )
+        if d.owner_name or d.phone
+    }
+    gone = [n.id for n in notices if n.ref_id not in live]
+    if gone:
+        await repo.mark_sent(gone, now)
+        notices = [n for n in notices if n.ref_id in live]
     if not notices:
         return 0
     staff = await RoleRepo(session).staff_chats()

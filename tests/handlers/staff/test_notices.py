@@ -50,3 +50,20 @@ async def test_confirmed_drafts_reach_staff_in_working_hours_in_digests(app):  #
     assert "📝 Hồ sơ mới (3)" in staff.labels
     await staff.tap("Hồ sơ mới")
     assert "3 hồ sơ mới" in staff.text
+
+
+async def test_a_draft_erased_before_the_notice_is_not_announced(app):  # noqa: F811
+    from sqlalchemy import delete, select
+
+    from db.models.drafts import Draft
+    from db.models.staff import StaffNotice
+
+    await make_staff(app, "9001")
+    await confirm_draft(app, "1001")
+    async with app.sessions() as session, session.begin():
+        await session.execute(delete(Draft))
+    await app.engine.router.get("staff").tick(app.sessions, TUESDAY_MORNING)
+    assert await notices(app) == []
+    async with app.sessions() as session:
+        [row] = (await session.scalars(select(StaffNotice))).all()
+        assert row.sent_at is not None and row.text == "" and row.document is None
