@@ -121,6 +121,7 @@ async def cmd_send(args: argparse.Namespace, settings: Any) -> int:
             window=B.parse_window(settings.send_window),
             button=args.button,
             at=at,
+            rate=settings.outbox_rate,
         )
         print(
             f"Thông báo #{queued.broadcast.id}: {queued.count} người nhận, "

@@ -193,6 +193,25 @@ def within_window(moment: datetime, window: tuple[time, time]) -> datetime:
     return datetime.combine(day, start, LOCAL_TZ).astimezone(moment.tzinfo)
 
 
+def spread(send_at: datetime, count: int, rate: float, window: tuple[time, time]) -> list[datetime]:
+    """When each of ``count`` rows may go, at ``rate`` a second from ``send_at``: the rows
+    that could not go out before the window closes wait for its next opening (an
+    announcement started at 20:50 does not go on sending at night)."""
+    if rate <= 0 or count == 0:
+        return [send_at] * count
+    moments: list[datetime] = []
+    start = send_at
+    while len(moments) < count:
+        local = start.astimezone(LOCAL_TZ)
+        end = datetime.combine(local.date(), window[1], LOCAL_TZ)
+        if window[1] <= window[0]:  # a window over midnight: no closing to respect
+            return moments + [start] * (count - len(moments))
+        room = max(1, int((end - local).total_seconds() * rate))
+        moments += [start] * min(room, count - len(moments))
+        start = within_window(end.astimezone(send_at.tzinfo), window)
+    return moments
+
+
 def buttons_for(button: str | None) -> list[Any]:
     if not button or button not in BUTTONS:
         return []
@@ -218,6 +237,7 @@ async def create(
     button: str | None = None,
     at: datetime | None = None,
     report_to: tuple[str, str] | None = None,
+    rate: float = 30.0,
 ) -> Queued:
     """Record the announcement and queue one outbox row per recipient, in one transaction."""
     send_at = within_window(max(at or now, now), window)
@@ -239,7 +259,11 @@ async def create(
     )
     campaign = f"bc:{broadcast.id}"
     buttons = buttons_for(button)
-    messages = [NewMessage(campaign, ch, chat, text, buttons, send_at) for ch, chat in who]
+    moments = spread(send_at, len(who), rate, window)
+    messages = [
+        NewMessage(campaign, ch, chat, text, buttons, at)
+        for (ch, chat), at in zip(who, moments, strict=True)
+    ]
     count = await OutboxRepo(session).enqueue_many(messages, now)
     await AuditRepo(session).record(
         actor=actor,

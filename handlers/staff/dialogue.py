@@ -382,6 +382,7 @@ class StaffFeature(FormFeature):
             button=a.get("button") or None,
             at=datetime.fromisoformat(when) if when else None,
             report_to=(ctx.incoming.channel, ctx.incoming.chat_id),
+            rate=ctx.settings.outbox_rate,
         )
         ctx.finish()
         text = QUEUED.format(

@@ -166,3 +166,11 @@ async def test_schedule_is_kept_inside_the_send_window(app):  # noqa: F811
         )
     assert queued.send_at == datetime(2026, 12, 11, 0, 0, tzinfo=UTC)  # 07:00 next day
     assert queued.count == 8
+
+
+def test_what_cannot_go_before_the_window_closes_waits_for_the_morning():
+    start = datetime(2026, 12, 10, 13, 59, tzinfo=UTC)  # 20:59 in Vietnam
+    moments = B.spread(start, 3000, 30.0, (time(7, 0), time(21, 0)))
+    assert moments[:1800] == [start] * 1800  # one minute at 30 a second
+    assert set(moments[1800:]) == {datetime(2026, 12, 11, 0, 0, tzinfo=UTC)}  # 07:00
+    assert B.spread(start, 5, 0, (time(7, 0), time(21, 0))) == [start] * 5
