@@ -252,6 +252,11 @@ class StaffFeature(FormFeature):
             row.document = document.content
             row.document_name = document.filename
 
+    async def notify_staff(self, ctx: Context, kind: str, ref_id: int, text: str) -> None:
+        """Tell staff of something new (e.g. ``kind="lead"`` from the leads feature), in
+        their next digest. ``text``: a short summary, its first line the digest's line."""
+        await NoticeRepo(ctx.session).add(kind[:16], ref_id, text[:3000], ctx.services.now())
+
     async def tick(self, sessions: Any, now: datetime) -> int:
         """Background pass (the reminder scheduler's): announcements' progress, notices."""
         from handlers.staff.notices import flush

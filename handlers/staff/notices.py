@@ -1,5 +1,6 @@
-"""Staff are told of each newly confirmed draft: summary and DOCX, in working hours (the
-next working morning otherwise), at most one digest message per 10 minutes."""
+"""Staff are told of each newly confirmed draft (summary and DOCX) and of what other
+features report (a new lead: ``notify_staff``), in working hours (the next working morning
+otherwise), at most one digest message per 10 minutes."""
 
 from __future__ import annotations
 
@@ -37,17 +38,16 @@ async def flush(session: Any, now: datetime) -> int:
         return 0
     # A draft erased meanwhile (/xoadulieu: deleted, or kept without name and phone) is
     # not announced: its notice would carry what the owner asked to erase.
+    draft_ids = [n.ref_id for n in notices if n.kind == "draft"]
     live = {
         d.id
-        for d in await session.scalars(
-            select(Draft).where(Draft.id.in_([n.ref_id for n in notices]))
-        )
+        for d in await session.scalars(select(Draft).where(Draft.id.in_(draft_ids)))
         if d.owner_name or d.phone
     }
-    gone = [n.id for n in notices if n.ref_id not in live]
+    gone = [n.id for n in notices if n.kind == "draft" and n.ref_id not in live]
     if gone:
         await repo.mark_sent(gone, now)
-        notices = [n for n in notices if n.ref_id in live]
+        notices = [n for n in notices if n.id not in gone]
     if not notices:
         return 0
     staff = await RoleRepo(session).staff_chats()
@@ -58,13 +58,18 @@ async def flush(session: Any, now: datetime) -> int:
     if len(notices) == 1:
         text = first.text
     else:
-        lines = [f"📝 {len(notices)} hồ sơ mới được chủ cơ sở xác nhận:"]
+        lines = [f"🔔 {len(notices)} việc mới cho cán bộ:"]
         lines += [f"• {n.text.splitlines()[0].removeprefix('📝 ')}" for n in notices[:30]]
         if len(notices) > 30:
             lines.append(f"… và {len(notices) - 30} hồ sơ nữa (kcbot drafts list).")
-        lines.append("Xem từng hồ sơ: kcbot drafts show ID.")
+        lines.append("Xem hồ sơ: kcbot drafts show ID.")
         text = "\n".join(lines)
-    rows = [[["📝 Hồ sơ mới", "staff:drafts"]]]
+    kinds = {n.kind for n in notices}
+    rows: list[Any] = []
+    if "draft" in kinds:
+        rows.append([["📝 Hồ sơ mới", "staff:drafts"]])
+    if "lead" in kinds:
+        rows.append([["👥 Cơ sở được giới thiệu", "leads:list"]])
     messages = [NewMessage(campaign, ch, chat, text[:3500], rows, now) for ch, chat in staff]
     queued = await OutboxRepo(session).enqueue_many(messages, now)
     if len(notices) == 1 and first.document is not None:

@@ -43,7 +43,7 @@ async def test_confirmed_drafts_reach_staff_in_working_hours_in_digests(app):  #
     await feature.tick(app.sessions, TUESDAY_MORNING + timedelta(minutes=10))
     rows = await notices(app)
     assert len(rows) == 4
-    assert rows[-1].text.startswith("📝 2 hồ sơ mới")
+    assert rows[-1].text.startswith("🔔 2 việc mới cho cán bộ")
     # the staff menu counts them
     staff = ChatUser(app, "9001")
     await staff.send("/menu")
@@ -67,3 +67,30 @@ async def test_a_draft_erased_before_the_notice_is_not_announced(app):  # noqa: 
     async with app.sessions() as session:
         [row] = (await session.scalars(select(StaffNotice))).all()
         assert row.sent_at is not None and row.text == "" and row.document is None
+
+
+async def test_other_features_report_to_staff_through_the_same_digest(app):  # noqa: F811
+    from tests.auxil.app import ChatUser as _User
+
+    await make_staff(app, "9001")
+    collaborator = _User(app, "5001")
+    await collaborator.send("/menu")  # any message: a context for the hook below
+    feature = app.engine.router.get("staff")
+    async with app.sessions() as session, session.begin():
+        from bot.types import Incoming
+        from handlers.base import Context, DialogueState
+
+        conn = await session.connection()
+        ctx = Context(
+            Incoming("telegram", "5001", text="x"),
+            DialogueState(),
+            None,  # type: ignore[arg-type]
+            conn,
+            app.services,
+            app.engine.router,
+        )
+        await feature.notify_staff(ctx, "lead", 7, "👥 Cơ sở mới được giới thiệu: Mộc Hòa")
+        await ctx.close_session()
+    await feature.tick(app.sessions, TUESDAY_MORNING)
+    [row] = await notices(app)
+    assert row.chat_id == "9001" and row.text.startswith("👥 Cơ sở mới được giới thiệu")
