@@ -28,6 +28,7 @@ FEATURE_MODULES = (
     "handlers.privacy",
     "handlers.tickets",
     "handlers.leads",
+    "handlers.staff",
 )
 
 

@@ -20,6 +20,8 @@ COMMAND_MODULES = {
     "bot.cli_zalo": ("root",),  # kcbot zalo-oa set-tokens|status
     "bot.cli_tickets": ("root",),  # kcbot tickets list|reply|close
     "bot.cli_leads": ("root",),  # kcbot leads list|export|set-status
+    "bot.cli_users": ("root",),  # kcbot users list|grant|revoke|invite
+    "bot.cli_broadcast": ("root",),  # kcbot broadcast send|list|status|cancel
 }
 
 DESCRIPTION = """\

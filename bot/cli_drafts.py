@@ -56,6 +56,72 @@ EXPORT_FIELDS = (
 )
 
 
+# Vietnamese for people; the codes stay in --json and in exports' column names.
+FIELD_LABELS = {
+    "id": "Mã hồ sơ",
+    "status": "Trạng thái",
+    "support_type": "Nội dung hỗ trợ",
+    "facility_name": "Tên cơ sở",
+    "facility_kind": "Loại hình",
+    "reg_no": "Số đăng ký",
+    "owner_name": "Chủ cơ sở",
+    "phone": "Điện thoại",
+    "province": "Tỉnh/thành",
+    "commune": "Xã/phường",
+    "sector": "Ngành nghề",
+    "products": "Sản phẩm",
+    "workers": "Số lao động",
+    "plan": "Phương án",
+    "estimated_cost": "Chi phí dự kiến",
+    "counterpart_funds": "Vốn đối ứng",
+    "estimated_support": "Hỗ trợ dự kiến",
+    "expected_results": "Kết quả dự kiến",
+    "needs_review": "Cần cán bộ xem",
+    "review_notes": "Ghi chú xem xét",
+    "channel": "Kênh",
+    "chat_id": "Mã chat",
+    "created_at": "Tạo lúc",
+    "confirmed_at": "Xác nhận lúc",
+    "updated_at": "Cập nhật lúc",
+}
+STATUS_LABELS = {
+    "in_progress": "Đang làm dở",
+    "abandoned": "Đã bỏ",
+    "draft": "Đã xác nhận (chưa nộp)",
+    "submitted": "Đã nộp",
+    "under_review": "Đang xem xét",
+    "approved": "Được duyệt",
+    "rejected": "Không được duyệt",
+    "needs_changes": "Cần bổ sung",
+}
+MONEY_FIELDS = ("estimated_cost", "counterpart_funds", "estimated_support")
+TIME_FIELDS = ("created_at", "confirmed_at", "updated_at")
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", status or "-")
+
+
+def shown(draft: Any, name: str) -> str:
+    """One field as staff read it: labels, dd/mm/yyyy HH:MM, «350 triệu đồng»."""
+    from knowledge.formats import datetime_text, money_words
+
+    value = getattr(draft, name)
+    if value in (None, "", []):
+        return "-"
+    if name == "status":
+        return status_label(value)
+    if name in MONEY_FIELDS:
+        return money_words(int(value))
+    if name in TIME_FIELDS:
+        return datetime_text(value)
+    if name == "needs_review":
+        return "có" if value else "không"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
 def register(root: Any) -> None:
     drafts = root.add_parser("drafts", help="draft support applications from the intake")
     sub = drafts.add_subparsers(dest="drafts_command", metavar="ACTION", required=True)
@@ -110,23 +176,29 @@ async def _with_session(settings: Any, work: Any) -> int:
 
 async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.drafts import DraftRepo
+    from knowledge.formats import datetime_text, money_words
 
     async def work(session: Any) -> int:
         drafts = await DraftRepo(session).list(args.status)
-        for d in drafts:
-            row = draft_row(d)
-            if args.json:
-                print(json.dumps(row, ensure_ascii=False))
-            else:
-                cost = row["estimated_cost"]
-                print(
-                    f"#{d.id:<5} {d.status:<13} {d.support_type or '-':<11} "
-                    f"{(d.facility_name or '-')[:30]:<30} {d.owner_name or '-'} "
-                    f"{d.phone or '-'} {d.commune or '-'}, {d.province or '-'} "
-                    f"{cost if cost is not None else '-'}"
-                )
-        if not drafts and not args.json:
+        if args.json:
+            for d in drafts:
+                print(json.dumps(draft_row(d), ensure_ascii=False))
+            return 0
+        if not drafts:
             print("Không có hồ sơ nào.")
+            return 0
+        print(
+            f"{'Mã':<6} {'Trạng thái':<22} {'Cơ sở':<30} {'Chủ cơ sở':<20} "
+            f"{'Điện thoại':<12} {'Tỉnh':<16} {'Chi phí dự kiến':<18} Tạo lúc"
+        )
+        for d in drafts:
+            cost = money_words(d.estimated_cost) if d.estimated_cost is not None else "-"
+            print(
+                f"#{d.id:<5} {status_label(d.status)[:22]:<22} "
+                f"{(d.facility_name or '-')[:30]:<30} {(d.owner_name or '-')[:20]:<20} "
+                f"{d.phone or '-':<12} {(d.province or '-')[:16]:<16} {cost:<18} "
+                f"{datetime_text(d.created_at)}"
+            )
         return 0
 
     return await _with_session(settings, work)
@@ -134,6 +206,7 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 async def cmd_show(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.drafts import DraftRepo
+    from knowledge.formats import datetime_text
 
     async def work(session: Any) -> int:
         repo = DraftRepo(session)
@@ -156,12 +229,15 @@ async def cmd_show(args: argparse.Namespace, settings: Any) -> int:
         if args.json:
             print(json.dumps({**row, "history": history}, ensure_ascii=False))
             return 0
-        for name, value in row.items():
-            print(f"{name:>18}: {value if value not in (None, '') else '-'}")
-        print("           history:")
-        for h in history:
-            change = f"{h['from']} → {h['to']}" if h["kind"] == "status" else h["kind"]
-            print(f"  {h['at']}  {h['actor']}  {change}  {h['note'] or ''}")
+        for name in row:
+            print(f"{FIELD_LABELS.get(name, name):>24}: {shown(draft, name)}")
+        print(f"{'Lịch sử':>24}:")
+        for e in await repo.history(draft.id):
+            if e.kind == "status":
+                change = f"{status_label(e.from_status)} → {status_label(e.to_status)}"
+            else:
+                change = {"notified": "đã báo chủ cơ sở"}.get(e.kind, e.kind)
+            print(f"  {datetime_text(e.at)}  {e.actor}  {change}  {e.note or ''}")
         return 0
 
     return await _with_session(settings, work)
@@ -235,7 +311,7 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
         told = {
             "outbox": "đã xếp tin nhắn báo chủ cơ sở (gửi khi bot chạy)",
         }.get(change.told, "chưa nhắn được chủ cơ sở (chỉ ghi vào lịch sử)")
-        print(f"Hồ sơ #{change.draft.id} chuyển sang «{args.status}»; {told}.")
+        print(f"Hồ sơ #{change.draft.id} chuyển sang «{status_label(args.status)}»; {told}.")
         return 0
 
     return await _with_session(settings, work)

@@ -153,7 +153,8 @@ def _event_json(event: Any) -> dict[str, Any]:
 
 async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.events import EventRepo
-    from handlers.reminders.scheduling import KIND_LABELS, format_when
+    from handlers.reminders.scheduling import KIND_LABELS
+    from knowledge.formats import date_text, datetime_text
 
     engine, sessions = await _open(settings)
     try:
@@ -167,10 +168,15 @@ async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if not events:
         print("Chưa có sự kiện nào.")
+        return 0
+    print(f"{'Mã':<6} {'Bắt đầu':<17} {'Loại':<14} {'Tình trạng':<10} Tên sự kiện · địa điểm")
     for e in events:
-        flag = " [ĐÃ HỦY]" if e.cancelled else ""
+        status = "ĐÃ HỦY" if e.cancelled else "đang có"
         where = f" · {e.place}" if e.place else ""
-        print(f"#{e.id} {format_when(e)} · {KIND_LABELS[e.kind]} · {e.title}{where}{flag}")
+        start = datetime_text(e.starts_at) if not e.all_day else date_text(e.starts_at)
+        print(
+            f"#{e.id:<5} {start:<17} {KIND_LABELS[e.kind][:14]:<14} {status:<10} {e.title}{where}"
+        )
     return 0
 
 
@@ -327,7 +333,16 @@ async def _cmd_outbox_status(args: argparse.Namespace, settings: Any) -> int:
             out["campaigns"] = [{"campaign": c, "status": s, "count": n} for c, s, n in campaigns]
         print(json.dumps(out, ensure_ascii=False))
         return 0
-    print(" · ".join(f"{k}: {v}" for k, v in counts.items()))
+    labels = {
+        "pending": "chờ gửi",
+        "sending": "đang gửi",
+        "sent": "đã gửi",
+        "failed": "lỗi",
+        "cancelled": "đã hủy",
+    }
+    print(" · ".join(f"{labels.get(k, k)}: {v}" for k, v in counts.items()))
+    if campaigns:
+        print(f"  {'Đợt gửi':<32} {'Tình trạng':<10} Số tin")
     for campaign, status, n in campaigns:
-        print(f"  {campaign:<32} {status:<10} {n}")
+        print(f"  {campaign:<32} {labels.get(status, status):<10} {n}")
     return 0

@@ -70,6 +70,9 @@ class Workers:
         now = self.clock.now()
         async with self.app.sessions() as session, session.begin():
             queued = await enqueue_due(session, now, self.reminder_config)
+        staff: Any = self.app.engine.router.get("staff")  # announcements' progress, notices
+        if getattr(staff, "tick", None) is not None:
+            queued += await staff.tick(self.app.sessions, now)
         if queued:
             log.info("queued %d reminders", queued)
             self.sender.wake()

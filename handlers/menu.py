@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.types import Reply
 from handlers.base import Context, Feature, button
@@ -79,6 +80,30 @@ def main_menu(text: str = "Bạn cần gì? Chọn một mục bên dưới:") -
     return Reply(text, buttons=menu_buttons())
 
 
+STAFF_MENU_TEXT = "🧑‍💼 Menu cán bộ. Bạn cần làm gì?"
+OWNER_MENU = "🧑‍🌾 Các mục của chủ cơ sở"
+
+
+async def role_rows(ctx: Context) -> list[list[Any]] | None:
+    """The rows the staff feature adds for this chat's role (None: an owner)."""
+    staff: Any = ctx.router.get("staff")
+    menu_rows = getattr(staff, "menu_rows", None)
+    if menu_rows is None:
+        return None
+    return await menu_rows(ctx)  # type: ignore[no-any-return]
+
+
+async def menu_for(ctx: Context, text: str = "Bạn cần gì? Chọn một mục bên dưới:") -> Reply:
+    """The menu for the chat's role: staff and admin their own (with the owner's one tap
+    away), collaborators the owner's with «➕ Giới thiệu cơ sở»."""
+    rows = await role_rows(ctx)
+    if rows is None:
+        return main_menu(text)
+    if any(b.payload.startswith("staff:") for row in rows for b in row):
+        return Reply(STAFF_MENU_TEXT, buttons=[*rows, [button(OWNER_MENU, NAME, "owner")]])
+    return Reply(text, buttons=[*menu_buttons(), *rows])
+
+
 class MenuFeature(Feature):
     name = NAME
     commands = {
@@ -91,11 +116,18 @@ class MenuFeature(Feature):
     async def on_command(self, ctx: Context, command: str, args: str) -> list[Reply]:
         if command == "start":
             ctx.finish()
+            staff: Any = ctx.router.get("staff")
+            if args and staff is not None:  # a deep link with an invite code
+                return await staff.start_code(ctx, args.split()[0])  # type: ignore[no-any-return]
             name = given_name(ctx.incoming.display_name or ctx.user.display_name)
             greeting = f" {name}" if name else ""
-            return [Reply(WELCOME.format(name=greeting), buttons=menu_buttons())]
+            welcome = WELCOME.format(name=greeting)
+            rows = await role_rows(ctx)
+            if rows is not None:
+                return [Reply(welcome), await menu_for(ctx)]
+            return [Reply(welcome, buttons=menu_buttons())]
         if command == "menu":
-            return [main_menu()]
+            return [await menu_for(ctx)]
         if command == "help":
             commands = "\n".join(f"/{c} – {d.lower()}" for c, d in ctx.router.command_list)
             return [Reply(HELP + commands, buttons=menu_buttons())]
@@ -110,6 +142,8 @@ class MenuFeature(Feature):
 
     async def on_button(self, ctx: Context, action: str, arg: str) -> list[Reply]:
         if action == "home":
+            return [await menu_for(ctx)]
+        if action == "owner":
             return [main_menu()]
         if action == "contact":
             return [self.contact(ctx)]
@@ -153,7 +187,11 @@ class MenuFeature(Feature):
         if short and _BYE.match(folded):
             return [Reply("Chào bạn, chúc cơ sở làm ăn thuận lợi! Khi cần cứ nhắn mình.")]
         if folded in {"menu", "bat dau", "start"}:
-            return [main_menu()]
+            return [await menu_for(ctx)]
+        staff: Any = ctx.router.get("staff")
+        looks_like_code = getattr(staff, "looks_like_code", None)
+        if looks_like_code is not None and looks_like_code(ctx.text):
+            return await staff.start_code(ctx, ctx.text)  # type: ignore[no-any-return]
         if is_quit(ctx.text):  # «hủy», «thôi» … with no dialogue going on
             return [main_menu(NOTHING_TO_CANCEL)]
         faq = ctx.router.get("faq")

@@ -184,6 +184,9 @@ async def test_worker_killed_between_commit_and_send_reply_comes_from_the_other(
         await fake.wait_for(lambda f: f.holding >= 1, timeout=20)
         a.kill()  # after the commit (the reply is queued), before Telegram accepted it
         assert await a.wait() == -signal.SIGKILL
+        # Let the fake server's loop see the dead worker's connection close before the held
+        # send is answered, so that it is recorded as not accepted.
+        await fake.wait_for(lambda f: f.connections_lost >= 1, timeout=10)
         fake.release()
         # Telegram saw no answer in time from A's side of things and retries elsewhere.
         assert await _post(ports[1], update) == 200

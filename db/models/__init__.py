@@ -6,7 +6,7 @@ from db.models.core import Conversation, ProcessedUpdate, User
 __all__ = ["Base", "Conversation", "ProcessedUpdate", "User"]
 
 # Feature models register themselves on Base.metadata when imported.
-for _name in ("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff"):
+for _name in ("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff", "staff"):
     try:
         __import__(f"db.models.{_name}")
     except ModuleNotFoundError as _exc:  # a feature not built yet

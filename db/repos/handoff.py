@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
 from db.models.handoff import Lead, Ticket
-
-STAFF_ROLES = ("staff", "admin")
+from db.repos.staff import STAFF_ROLES, RoleRepo
 
 
 @dataclass(frozen=True)
@@ -23,11 +22,8 @@ class StaffChat:
 
 
 async def is_staff(session: AsyncSession, channel: str, chat_id: str) -> bool:
-    """``users.role`` is staff or admin (until the roles feature offers its own check)."""
-    role = await session.scalar(
-        select(User.role).where(User.channel == channel, User.chat_id == chat_id)
-    )
-    return role in STAFF_ROLES
+    """The chat's role is staff or admin (roles live in ``db.repos.staff``)."""
+    return await RoleRepo(session).role_of(channel, chat_id) in STAFF_ROLES
 
 
 async def staff_chats(session: AsyncSession) -> list[StaffChat]:

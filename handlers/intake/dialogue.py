@@ -227,7 +227,11 @@ class IntakeFeature(FormFeature):
         )
         if draft.needs_review:
             text += "\n🔎 Cán bộ sẽ xem thêm một số điểm và liên hệ với bạn."
-        return [self._document_reply(draft, text)]
+        reply = self._document_reply(draft, text)
+        staff: Any = ctx.router.get("staff")  # staff are told of it (their digest)
+        if getattr(staff, "draft_confirmed", None) is not None:
+            await staff.draft_confirmed(ctx, draft, reply.document)
+        return [reply]
 
     def quit_replies(self, ctx: Context) -> list[Reply]:
         """Leave the intake; the draft stays in progress with every answer given."""

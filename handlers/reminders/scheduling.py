@@ -5,7 +5,9 @@ D-7 and D-1 (``KCBOT_REMINDER_OFFSETS_DAYS``), and trade fairs also get a mornin
 D itself. The outbox campaign ``rem:<event_id>:<offset>`` makes each (event, user, offset)
 queued once and sent once. When the bot was down at a reminder's moment, the next pass
 queues it if the event is still ahead (only the most recent missed offset: nobody gets
-"7 days left" and "tomorrow" together) and drops it otherwise. Nothing is sent at night:
+"7 days left" and "tomorrow" together) and drops it otherwise. An event imported less than
+7 days ahead, whose 7-day and 1-day reminders would go out at the same moment or on the
+same day, gets one message, not two identical «Ngày mai». Nothing is sent at night:
 outside the send window (07:00–21:00 local) the message waits for the next 08:00.
 """
 
@@ -167,7 +169,9 @@ def due_offset(event: Event, now: datetime, cfg: ReminderConfig) -> tuple[int, d
     if event.cancelled:
         return None
     send_at = next_send_moment(now, cfg)
-    passed = [(d, m) for d, m in moments(event, cfg) if m <= now]
+    # A moment that falls by the time the message goes out counts as passed: the later
+    # reminder is sent instead of the earlier one, not both at the same moment.
+    passed = [(d, m) for d, m in moments(event, cfg) if m <= send_at]
     if not passed:
         return None
     offset, _moment = min(passed, key=lambda x: x[0])
@@ -240,6 +244,19 @@ async def _existing(session: AsyncSession, campaign: str) -> set[tuple[str, str]
     return {(c, i) for c, i in rows.all()}
 
 
+async def _same_day(session: AsyncSession, event: Event, send_at: datetime) -> set[tuple[str, str]]:
+    """Chats that got (or will get) another reminder of this event on the same local day:
+    an event imported less than 7 days ahead must not bring two identical «Ngày mai»."""
+    day = local_day(send_at)
+    rows = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.not_before).where(
+            OutboxMessage.campaign.startswith(f"rem:{event.id}:", autoescape=True),
+            OutboxMessage.status.in_((PENDING, SENT, "sending")),
+        )
+    )
+    return {(c, i) for c, i, at in rows.all() if local_day(at) == day}
+
+
 async def enqueue_due(
     session: AsyncSession,
     now: datetime,
@@ -263,7 +280,7 @@ async def enqueue_due(
     total = 0
     for event, (offset, send_at) in due:
         campaign = f"rem:{event.id}:{offset}"
-        done = await _existing(session, campaign)
+        done = await _existing(session, campaign) | await _same_day(session, event, send_at)
         text = reminder_text(event, offset, send_at)
         messages = [
             NewMessage(campaign, user.channel, user.chat_id, text, REMINDER_BUTTONS, send_at)

@@ -119,6 +119,7 @@ class FakeTelegram:
         self.port = 0
         self._hold: asyncio.Event | None = None
         self.holding = 0  # sends waiting for release()
+        self.connections_lost = 0  # held sends whose client went away
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -383,6 +384,13 @@ class FakeTelegram:
                 hold = self._hold
                 self.holding += 1
                 await self._notify()
+                while not hold.is_set():  # watching for the client to go away meanwhile
+                    if request.transport is None or request.transport.is_closing():
+                        self.connections_lost += 1
+                        await self._notify()
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(hold.wait(), 0.05)
                 await hold.wait()
                 self.holding -= 1
                 if request.transport is None or request.transport.is_closing():
