@@ -373,6 +373,11 @@ class LeadsFeature(FormFeature):
         return [Reply(SAVED.format(id=lead.id, name=lead.facility_name), buttons=self._home_rows())]
 
     async def _notify_staff(self, ctx: Context, lead: Lead) -> None:
+        staff: Any = ctx.router.get("staff")
+        if staff is not None:
+            # In the staff digest: working hours, at most one message per 10 minutes.
+            await staff.notify_staff(ctx, "lead", lead.id, lead_text(lead))
+            return
         now = ctx.services.now()
         rows = [[["👥 Cơ sở được giới thiệu", f"{NAME}:list"]]]
         messages = [

@@ -3,11 +3,16 @@ and by a close name in the same commune), statuses shown, only for collaborators
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from db.models.handoff import Lead
 from tests.auxil.app import ChatUser
 from tests.auxil.handoff import queued_for, set_role
+from tests.test_outbox_support import local
+
+WORKING_MORNING = local(2026, 12, 8, 8, 0)  # a Tuesday
 
 
 async def _user(app, chat_id: str, name: str, role: str) -> ChatUser:
@@ -58,6 +63,8 @@ async def test_lead_saved_staff_told_duplicates_refused(app):
     assert "Đã lưu cơ sở #" in ctv.text
     [lead] = await _leads(app)
     assert lead.phone == "0912345678" and lead.commune == "Xã Nghĩa Hành" and lead.consent
+    # Staff hear of it in their digest (working hours, one message per 10 minutes).
+    await app.engine.router.get("staff").tick(app.sessions, WORKING_MORNING)
     [notice] = await queued_for(app, staff.chat_id)
     assert "Minh Phát" in notice.text and "0912345678" in notice.text
     assert "Đỗ Văn Hùng" in notice.text
@@ -69,6 +76,7 @@ async def test_lead_saved_staff_told_duplicates_refused(app):
     await _register(ctv, "moc minh phat", "0987 654 321")
     assert "Cơ sở này đã được giới thiệu ngày" in ctv.text
     assert len(await _leads(app)) == 1
+    await app.engine.router.get("staff").tick(app.sessions, WORKING_MORNING + timedelta(hours=1))
     assert len(await queued_for(app, staff.chat_id)) == 1
 
     await ctv.send(payload="leads:mine")

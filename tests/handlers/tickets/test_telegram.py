@@ -7,6 +7,7 @@ from __future__ import annotations
 from db.repos.core import UserRepo
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.telegram import RunningBot
+from tests.test_outbox_support import local
 
 OWNER, STAFF_A, STAFF_B, CTV = 5101, 5201, 5202, 5301
 
@@ -100,6 +101,11 @@ async def test_ticket_and_lead_through_telegram(
     await _until(fake, CTV, "Xem lại")
     fake.push_callback(CTV, "leads:confirm")
     await _until(fake, CTV, "Đã lưu cơ sở #1")
+    # Staff hear of it in their digest (working hours, one message per 10 minutes).
+    app = running_bot.app
+    # A past working morning: the digest is due at once.
+    await app.engine.router.get("staff").tick(app.sessions, local(2026, 12, 1, 8, 0))
+    running_bot.workers.sender.wake()
     await _until(fake, STAFF_A, "Mai Hoa")
     await lead("Nón lá Mai Hoa", "+84905123456")
     await _until(fake, CTV, "Cơ sở này đã được giới thiệu ngày")
