@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.outbox import enqueue_many
 from db.models.base import utcnow
-from db.repos.outbox import NewMessage
+from db.repos.outbox import NewMessage, OutboxRepo
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.telegram import RunningBot, start_bot, telegram_settings_for
 
@@ -28,15 +26,17 @@ async def test_reply_overtakes_a_draining_broadcast(db_url: str, fake_telegram: 
         workers.sender.wake()
         await fake_telegram.wait_for(lambda f: f.sent_total >= 20, timeout=10)
 
-        asked = time.monotonic()
+        before = fake_telegram.sent_total
         fake_telegram.push_message(USER, "/menu")
-        [menu] = await fake_telegram.wait_for_messages(USER, 1, timeout=10)
-        waited = time.monotonic() - asked
+        [menu] = await fake_telegram.wait_for_messages(USER, 1, timeout=30)
         assert "Bạn cần gì" in menu["text"]
-        bulk_sent = fake_telegram.sent_total - 1
-        assert bulk_sent < 200, "the broadcast was over before the user wrote"
-        # 20 bulk messages a second: behind the queue the reply would wait over 9 s.
-        assert waited < 3.0, f"the reply waited {waited:.1f} s behind the broadcast"
+        # Behind the queue the reply would come after the ~380 bulk messages left; it
+        # overtakes them (a few go out while the message is handled).
+        overtaken = fake_telegram.sent_total - 1 - before
+        assert overtaken < 100, f"{overtaken} bulk messages went before the reply"
+        async with app.sessions() as session:
+            pending = await OutboxRepo(session).counts("bc:1")
+        assert pending["pending"] + pending["sending"] > 200  # the broadcast still drains
         assert fake_telegram.rejected == []
     finally:
         await bot.stop()
