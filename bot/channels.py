@@ -32,6 +32,7 @@ class Capabilities:
     max_buttons: int = 0  # 0 = no limit
     request_phone: bool = False  # a "share my phone number" button
     documents: bool = False  # files can be sent
+    document_links: bool = False  # files are sent as a download link (the sender stores them)
     max_text: int = 2000  # longest message, in ``measure`` units
     markup: bool = False  # bold/italic markup (the bot sends plain text either way)
     measure: Callable[[str], int] = char_count

@@ -5,7 +5,8 @@
   number; numbering runs on across the replies of one answer, as the engine resolves a
   typed number against all the buttons of the last answer.
 - A phone request stays a plain question where there is no contact button; a document is
-  kept only where the channel takes files (otherwise one line says where to get it).
+  kept only where the channel takes files or links to them (otherwise one line says where
+  to get it).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def render(replies: Sequence[Reply], caps: Capabilities) -> list[Reply]:
             kept = buttons[: caps.max_buttons]
             rows = [[b] for b in kept]
         document = reply.document
-        if document is not None and not caps.documents:
+        if document is not None and not (caps.documents or caps.document_links):
             note = NO_FILES.format(name=document.filename)
             text = "\n\n".join(p for p in (text.strip(), note) if p)
             document = None

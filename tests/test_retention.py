@@ -16,6 +16,7 @@ from db.models.events import OutboxMessage
 from db.models.faq import UnansweredQuestion
 from db.models.handoff import Lead
 from db.models.privacy import AuditEntry
+from db.repos.files import SharedFileRepo
 from handlers.privacy import prune
 
 NOW = datetime(2027, 6, 1, 3, 0, tzinfo=UTC)
@@ -94,6 +95,8 @@ async def seed(app: App) -> None:
                     updated_at=ago(days),
                 )
             )
+        for days in (8, 2):
+            await SharedFileRepo(session).share("Don.docx", b"PK..", None, ago(days))
         for n, (state, days) in enumerate(
             [("done", 8), ("failed", 9), ("done", 1), ("pending", 8)]
         ):
@@ -117,6 +120,7 @@ EXPECTED = {
     "updates": 1,
     "inbox": 2,  # finished events past the keeping time; a pending one stays
     "leads": 1,  # an old lead that never led to a draft; one that did, and a recent one, stay
+    "files": 1,  # a download link past its 7 days; a recent one stays
 }
 
 

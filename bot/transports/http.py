@@ -1,18 +1,24 @@
 """One aiohttp server for every webhook (Telegram, Zalo OA, Zalo Bot).
 
 Transports add their routes before ``start``; ``kcbot run`` starts it on
-``KCBOT_LISTEN_HOST``/``KCBOT_LISTEN_PORT`` when any transport receives webhooks.
+``KCBOT_LISTEN_HOST``/``KCBOT_LISTEN_PORT`` when any transport receives webhooks. It also
+serves the files a channel hands out as links (``/files/{token}``, see ``serve_files``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
+
+FILES_PATH = "/files"
+FILE_GONE = "Không tìm thấy tệp, hoặc liên kết đã hết hạn."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,6 +41,34 @@ class WebServer:
     def add_post(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
         self.routes.append(path)
+
+    def add_get(self, path: str, handler: Handler) -> None:
+        self.app.router.add_get(path, handler)
+        self.routes.append(path)
+
+    def serve_files(self, base: str | None, sessions: Any, now: Callable[[], datetime]) -> None:
+        """``GET {base}/files/{token}``: a shared file while its link is valid; 404
+        otherwise. Nothing is ever listed."""
+        path = path_of(base, FILES_PATH + "/{token}")
+        if path in self.routes:
+            return
+
+        async def download(request: web.Request) -> web.Response:
+            from db.repos.files import SharedFileRepo
+
+            async with sessions() as session:
+                row = await SharedFileRepo(session).valid(request.match_info["token"], now())
+            if row is None:
+                return web.Response(status=404, text=FILE_GONE, charset="utf-8")
+            name = row.filename.encode("ascii", "replace").decode().replace('"', "")
+            disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(row.filename)}"
+            return web.Response(
+                body=bytes(row.content),
+                content_type=row.mime_type,
+                headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+            )
+
+        self.add_get(path, download)
 
     @property
     def started(self) -> bool:

@@ -10,8 +10,9 @@ Sending: ``POST /v3.0/oa/message/cs`` with the ``access_token`` header. Buttons 
 template of ``oa.query.show`` buttons whose payload (``#feature:action``) comes back as a
 ``user_send_text`` event, read as a button press; the phone step is the
 ``request_user_info`` template, answered by a ``user_submit_info`` event. Files: the OA
-API takes images only after an upload, no documents — ``documents=False``, the renderer
-says where to get the file.
+API takes images only after an upload, no documents — so a document is stored in the
+database and sent as a download link, ``{KCBOT_WEBHOOK_BASE}/files/{token}``, served by the
+shared webhook server for 7 days (``document_links=True``).
 
 Tokens: the pair lives in the database (``db.repos.zalo``). A refresh takes a database
 lock, checks nobody refreshed meanwhile, calls OAuth, then saves the new pair and marks
@@ -27,11 +28,13 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels import Capabilities, Outcome, SendResult
@@ -39,6 +42,7 @@ from bot.inbox import event_of
 from bot.outage import Outage
 from bot.outbox import SystemClock, TokenBucket
 from bot.render import render
+from bot.transports.http import FILES_PATH
 from bot.types import Incoming, Reply
 from db.models.base import utcnow
 
@@ -48,7 +52,10 @@ CHANNEL = "zalo_oa"
 PATH = "/zalo/oa"
 MAX_TEXT = 2000
 MAX_TITLE = 100
-CAPABILITIES = Capabilities(buttons=True, request_phone=True, documents=False, max_text=MAX_TEXT)
+CAPABILITIES = Capabilities(
+    buttons=True, request_phone=True, documents=False, document_links=True, max_text=MAX_TEXT
+)
+DOCUMENT_LINK = "📎 Tải đơn đề nghị: {url}\n(Liên kết dùng được {days} ngày.)"
 # What a button sends back: its payload prefixed with '#', shown in the chat as the user's
 # message and delivered as ``user_send_text``.
 BUTTON_TYPE = "oa.query.show"
@@ -326,6 +333,8 @@ class ZaloOASender:
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         try:
+            if reply.document is not None:
+                reply = await self._with_link(reply)
             for message in messages_of(reply):
                 result = await self._send_one(chat_id, message)
                 if result.outcome is not Outcome.SENT:
@@ -333,11 +342,26 @@ class ZaloOASender:
         except TokenError as exc:
             self.outage.failed(exc, retry_in=60, what="Zalo OA token")
             return SendResult(Outcome.TRANSIENT, detail=str(exc))
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError, SQLAlchemyError) as exc:
             return SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
         self.outage.over()
         await self._note_billing(chat_id)
         return SendResult.sent()
+
+    async def _with_link(self, reply: Reply) -> Reply:
+        """The reply with its document stored and replaced by a download link."""
+        from db.repos.files import LINK_DAYS, SharedFileRepo
+
+        document = reply.document
+        assert document is not None
+        async with self.sessions() as session, session.begin():
+            token = await SharedFileRepo(session).share(
+                document.filename, document.content, document.mime_type, self.now()
+            )
+        base = (self.settings.webhook_base or "").rstrip("/")
+        link = DOCUMENT_LINK.format(url=f"{base}{FILES_PATH}/{token}", days=LINK_DAYS)
+        text = "\n\n".join(p for p in (reply.text.strip(), link) if p)
+        return replace(reply, text=text, document=None)
 
     async def _send_one(self, chat_id: str, message: dict[str, Any]) -> SendResult:
         body = {"recipient": {"user_id": chat_id}, "message": message}
@@ -412,6 +436,7 @@ class ZaloOATransport:
         self.path = path_of(self.settings.webhook_base, PATH)
         self.http = http
         http.add_post(self.path, self.on_webhook)
+        http.serve_files(self.settings.webhook_base, app.sessions, app.services.now)
         self._started = False
         self.received = 0
 

@@ -6,7 +6,8 @@ from db.models.core import Conversation, ProcessedUpdate, User
 __all__ = ["Base", "Conversation", "ProcessedUpdate", "User"]
 
 # Feature models register themselves on Base.metadata when imported.
-for _name in ("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff", "staff"):
+_FEATURES = ("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff", "staff")
+for _name in (*_FEATURES, "files"):
     try:
         __import__(f"db.models.{_name}")
     except ModuleNotFoundError as _exc:  # a feature not built yet

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.repos.files import LINK_DAYS, SharedFileRepo
 from db.repos.inbox import InboxRepo
 from db.repos.privacy import AuditRepo, RetentionRepo
 
 # Result key → the setting that says how many days its rows are kept.
-KEEP_DAYS = {
+KEEP_DAYS: dict[str, str | int] = {
     "questions": "retention_question_days",
     "outbox": "retention_outbox_days",
     "drafts": "retention_draft_days",
@@ -26,11 +27,14 @@ KEEP_DAYS = {
     # platform's redelivery, like the update ids.
     "inbox": "retention_update_days",
     "leads": "retention_lead_days",
+    # Download links (files shared with channels that take no documents) work 7 days.
+    "files": LINK_DAYS,
 }
 
 
 def days_for(settings: Any, key: str) -> int:
-    return int(getattr(settings, KEEP_DAYS[key]))
+    days = KEEP_DAYS[key]
+    return days if isinstance(days, int) else int(getattr(settings, days))
 
 
 async def prune(
@@ -59,6 +63,7 @@ async def prune(
             "updates": await repo.update_ids(before("updates"), dry_run),
             "inbox": await _inbox(session, before("inbox"), dry_run),
             "leads": await repo.leads(before("leads"), dry_run),
+            "files": await SharedFileRepo(session).prune(now, dry_run),
         }
         if not dry_run and any(counts.values()):
             detail = " ".join(f"{k}={v}" for k, v in counts.items())

@@ -84,6 +84,7 @@ PRUNE_LABELS = {
     "updates": "mã tin nhắn đã xử lý (quá {days} ngày)",
     "inbox": "tin nhắn đến đã xử lý (quá {days} ngày)",
     "leads": "cơ sở được giới thiệu chưa làm hồ sơ (quá {days} ngày)",
+    "files": "tệp đơn gửi qua liên kết đã hết hạn (quá {days} ngày)",
 }
 
 LEADS_KEPT = (

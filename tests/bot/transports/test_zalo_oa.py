@@ -8,14 +8,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
 from db.models.core import User
 from tests.auxil.fake_zalo import FakeZaloOA, post_event, sign
-from tests.auxil.zalo import Served, oa_settings, seed_tokens, serve_in_background, settings_for
+from tests.auxil.zalo import (
+    BASE,
+    Served,
+    oa_settings,
+    seed_tokens,
+    serve_in_background,
+    settings_for,
+)
 
 USER = "246845883529197922"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def download(url: str) -> tuple[int, dict[str, str], bytes]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, dict(response.headers), await response.read()
 
 
 @pytest.fixture
@@ -178,11 +192,25 @@ async def test_whole_intake_on_oa_with_the_shared_phone(oa_bot: Served, fake_oa:
     await step(text("350tr"), "Bước 14/15")
     await step(text("200 trieu"), "Bước 15/15")
     await step(text("tang nang suat"), "Xem lại hồ sơ")
-    sent = await step(tap("intake:confirm"), "Đã lưu hồ sơ")
-    # No documents through the OA API: the user is told how to get the file.
-    await fake_oa.wait_for(USER, len(fake_oa.sent_to(USER)))
-    assert "không gửi được tệp" in str(fake_oa.sent_to(USER)[-3:])
+    await step(tap("intake:confirm"), "Đã lưu hồ sơ")
+    # No documents through the OA API: the filled request arrives as a 7-day download link
+    # from the bot's own address, and the link gives the DOCX.
+    for _ in range(250):
+        said = [m.get("text", "") for m in fake_oa.sent_to(USER)]
+        if "📎" in str(said):
+            break
+        await asyncio.sleep(0.04)
+    [line] = [t for m in said for t in m.splitlines() if "📎 Tải đơn đề nghị:" in t]
+    link = line.split(": ", 1)[1].strip()
+    assert link.startswith(f"{BASE}/files/") and len(link) > len(BASE) + 40
+    assert any("7 ngày" in t for t in said if link in t)
+    assert "không gửi được tệp" not in str(said)
     assert fake_oa.refused == []
+    status, headers, body = await download(oa_bot.url(link.removeprefix(BASE)))
+    assert status == 200 and body.startswith(b"PK")
+    assert headers["Content-Disposition"].startswith("attachment;")
+    assert ".docx" in headers["Content-Disposition"]
+    assert headers["Content-Type"] == DOCX
     from db.models.drafts import Draft
     from db.session import create_engine, session_factory
 
@@ -251,3 +279,30 @@ async def test_a_reminder_to_a_user_silent_for_8_days_is_marked_outside_the_wind
     with contextlib.redirect_stdout(out):
         assert await cmd_status(argparse.Namespace(), oa_bot.settings) == 0
     assert "ngoài cửa sổ 7 ngày: 1" in out.getvalue()
+
+
+async def test_shared_file_links_unknown_or_expired_give_404(oa_bot: Served):
+    from datetime import UTC, datetime, timedelta
+
+    from db.repos.files import SharedFileRepo
+    from db.session import create_engine, session_factory
+
+    now = datetime.now(UTC)
+    engine = create_engine(oa_bot.settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            repo = SharedFileRepo(session)
+            fresh = await repo.share("Đơn đề nghị.docx", b"PK\x03\x04 fresh", None, now)
+            old = await repo.share("Cũ.docx", b"PK\x03\x04 old", None, now - timedelta(days=8))
+    finally:
+        await engine.dispose()
+    status, headers, body = await download(oa_bot.url(f"/files/{fresh}"))
+    assert status == 200 and body == b"PK\x03\x04 fresh"
+    assert headers["Content-Type"] == DOCX
+    assert "filename*=UTF-8''%C4%90%C6%A1n" in headers["Content-Disposition"]
+    for token in (old, fresh[:-1] + ("A" if fresh[-1] != "A" else "B"), "x" * 500):
+        status, _, body = await download(oa_bot.url(f"/files/{token}"))
+        assert status == 404 and "hết hạn" in body.decode()
+    for path in ("/files/", "/files"):  # nothing is listed
+        status, _, _ = await download(oa_bot.url(path))
+        assert status in (404, 405)
