@@ -60,7 +60,8 @@ class WebServer:
                 row = await SharedFileRepo(session).valid(request.match_info["token"], now())
             if row is None:
                 return web.Response(status=404, text=FILE_GONE, charset="utf-8")
-            name = row.filename.encode("ascii", "replace").decode().replace('"', "")
+            ascii_name = row.filename.encode("ascii", "replace").decode()
+            name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\')
             disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(row.filename)}"
             return web.Response(
                 body=bytes(row.content),

@@ -66,6 +66,10 @@ def test_phone_request_and_documents_degrade_to_text():
     assert no_file.document is None and "don-de-nghi.docx" in no_file.text
     [saved] = render([Reply("Đơn đã điền sẵn.", document=doc)], TERMINAL)
     assert saved.document == doc
+    # A channel that sends files as links keeps the document: its sender stores it.
+    links = Capabilities(buttons=True, documents=False, document_links=True)
+    [linked] = render([Reply("Đơn đã điền sẵn.", document=doc)], links)
+    assert linked.document == doc and linked.text == "Đơn đã điền sẵn."
 
 
 def test_split_counts_the_channels_units():
