@@ -111,8 +111,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("stopping")
-        await _stop_all(started, http)
+        # Workers first: the messages in hand are handled and their replies sent while the
+        # transports' connections are still open; what arrives meanwhile waits in the inbox.
         await workers.stop()
+        await _stop_all(started, http)
         await _close_all(started)
         await app.close()
 

@@ -41,9 +41,11 @@ class RunningBot:
     workers: Any = None  # bot.workers.Workers
 
     async def stop(self) -> None:
-        await self.transport.stop()
+        # As kcbot run does: the workers finish what they hold while the Bot API client is
+        # still open, then the transport stops.
         if self.workers is not None:
             await self.workers.stop()
+        await self.transport.stop()
         await self.app.close()
 
     async def restart(self) -> None:
