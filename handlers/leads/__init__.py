@@ -24,6 +24,7 @@ from handlers.forms import Answers, Choice, Form, FormFeature, Hint, Step
 from knowledge import places
 from knowledge.formats import date_text
 from knowledge.normalize import fold_key
+from knowledge.phones import vn_phone
 from knowledge.support import catalogue
 from knowledge.vocabulary import vocabulary
 
@@ -81,26 +82,8 @@ def _read_owner(text: str, a: Answers) -> str:
     return value
 
 
-def parse_phone(text: str) -> str | None:
-    """A Vietnamese mobile number in its national form ("0912345678"), else None."""
-    import phonenumbers
-
-    digits = re.sub(r"[^\d+]", "", text)
-    if len(re.sub(r"\D", "", digits)) < 9 or re.search(r"[^\d\s+().\-]", text.strip()):
-        return None
-    if digits.startswith("84") and len(digits) == 11:
-        digits = "+" + digits
-    try:
-        number = phonenumbers.parse(digits, "VN")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 84 or not phonenumbers.is_valid_number(number):
-        return None
-    return "0" + str(number.national_number)
-
-
 def _read_phone(text: str, a: Answers) -> str:
-    phone = parse_phone(text)
+    phone = vn_phone(text)
     if phone is None:
         raise Hint("Số điện thoại chưa đúng (số di động Việt Nam có 10 số). Ví dụ: 0912 345 678")
     return phone

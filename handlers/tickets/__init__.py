@@ -14,7 +14,6 @@ answer from their own chat; the answer reaches the user through the outbox.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from handlers.tickets import service as svc
 from handlers.tickets.hours import parse_hours
 from handlers.tickets.service import NAME, check_overdue
 from knowledge.normalize import fold_key
+from knowledge.phones import vn_phone
 
 __all__ = ["NAME", "TicketsFeature", "check_overdue", "feature"]
 
@@ -105,24 +105,6 @@ def is_question(text: str) -> bool:
     if not toks or sum(len(t) for t in toks) < 4:
         return False
     return not all(t in _ACKS for t in toks)
-
-
-def parse_phone(text: str) -> str | None:
-    """A Vietnamese mobile number in its national form ("0912345678"), else None."""
-    import phonenumbers
-
-    digits = re.sub(r"[^\d+]", "", text)
-    if len(re.sub(r"\D", "", digits)) < 9 or re.search(r"[^\d\s+().\-]", text.strip()):
-        return None
-    if digits.startswith("84") and len(digits) == 11:
-        digits = "+" + digits
-    try:
-        number = phonenumbers.parse(digits, "VN")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 84 or not phonenumbers.is_valid_number(number):
-        return None
-    return "0" + str(number.national_number)
 
 
 class TicketsFeature(Feature):
@@ -501,12 +483,12 @@ class TicketsFeature(Feature):
         if step in ("question", "offer"):
             return await self._question(ctx, text)
         if step == "phone_ask":
-            phone = parse_phone(text) if text else None
+            phone = vn_phone(text) if text else None
             if phone is None and not ctx.incoming.phone:
                 return [Reply("Bạn chọn một nút bên dưới giúp mình nhé."), *self._phone_offer()]
             return await self._ask_phone(ctx)
         if step == "phone":
-            phone = parse_phone(ctx.incoming.phone or text)
+            phone = vn_phone(ctx.incoming.phone or text)
             if phone is None:
                 return [Reply(BAD_PHONE), *await self.reprompt(ctx)]
             return await self._submit(ctx, phone)
