@@ -31,7 +31,7 @@ STATUSES = {
     "cancelled": "Đã hủy",
     "all": "Tất cả",
 }
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_BYTES = 1024 * 1024  # the web server's own limit on a request
 
 
 class EventInvalid(ValueError):
@@ -80,6 +80,10 @@ async def list_events(
         offset=(page - 1) * per_page, limit=per_page, **options
     )
     return EventPage(items, total, page, per_page)
+
+
+async def get_event(session: Any, event_id: int) -> Event | None:
+    return await EventRepo(session).get(event_id)
 
 
 def read_form(values: Mapping[str, Any]) -> EventData:
@@ -201,7 +205,7 @@ async def import_upload(
     from handlers.reminders.events_import import UnreadableFile
 
     if max_bytes is not None and len(content) > max_bytes:
-        raise UnreadableFile(f"Tệp {name} lớn quá 2 MB: chia nhỏ rồi nhập từng phần.")
+        raise UnreadableFile(f"Tệp {name} lớn quá 1 MB: chia nhỏ rồi nhập từng phần.")
     report = await import_table(session, read_content(name, content), now, cfg)
     if report.created or report.updated:
         await AuditRepo(session).record(
@@ -235,6 +239,7 @@ __all__ = [
     "cancel_event",
     "edit_event",
     "form_values",
+    "get_event",
     "import_summary",
     "import_upload",
     "list_events",

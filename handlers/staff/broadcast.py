@@ -473,15 +473,30 @@ class Compose:
     at: datetime | None = None  # None: now
 
 
+def _many(values: Mapping[str, Any], name: str) -> list[str]:
+    value = values.get(name)
+    items = value if isinstance(value, list | tuple) else [value] if value else []
+    return [str(v).strip() for v in items if str(v or "").strip()]
+
+
+def read_audience(values: Mapping[str, Any]) -> Audience:
+    """The audience part of a compose form (field → text or list of texts); ``ComposeError``
+    names each field whose value names nothing."""
+    return parse_audience(
+        provinces=_many(values, "provinces"),
+        sectors=_many(values, "sectors"),
+        kinds=_many(values, "kinds"),
+        statuses=_many(values, "statuses"),
+        channels=_many(values, "channels"),
+        roles=_many(values, "roles"),
+        subscribers=bool(values.get("subscribers")),
+        collaborators=bool(values.get("collaborators")),
+    )
+
+
 def read_compose(values: Mapping[str, Any], now: datetime) -> Compose:
-    """A compose form (field → text or list of texts) → ``Compose``; ``ComposeError`` with
-    every field's problem. ``at`` is a local time; empty means now."""
-
-    def many(name: str) -> list[str]:
-        value = values.get(name)
-        items = value if isinstance(value, list | tuple) else [value] if value else []
-        return [str(v).strip() for v in items if str(v or "").strip()]
-
+    """A compose form → ``Compose``; ``ComposeError`` with every field's problem. ``at`` is
+    a local time; empty means now."""
     errors: dict[str, str] = {}
     text = str(values.get("text") or "")
     try:
@@ -493,16 +508,7 @@ def read_compose(values: Mapping[str, Any], now: datetime) -> Compose:
         errors["button"] = "Nút không có trong danh sách."
     audience = Audience()
     try:
-        audience = parse_audience(
-            provinces=many("provinces"),
-            sectors=many("sectors"),
-            kinds=many("kinds"),
-            statuses=many("statuses"),
-            channels=many("channels"),
-            roles=many("roles"),
-            subscribers=bool(values.get("subscribers")),
-            collaborators=bool(values.get("collaborators")),
-        )
+        audience = read_audience(values)
     except ComposeError as exc:
         errors.update(exc.errors)
     at = None

@@ -193,7 +193,7 @@ async def test_an_unreadable_or_huge_upload_says_what_to_do(db):
             await service.import_upload(
                 session, "a.csv", "tiêu đề".encode("utf-16"), actor=ACTOR, now=local(2026, 5, 1)
             )
-        with pytest.raises(UnreadableFile, match="lớn quá 2 MB"):
+        with pytest.raises(UnreadableFile, match="lớn quá 1 MB"):
             await service.import_upload(
                 session, "a.csv", b"x" * (3 * 1024 * 1024), actor=ACTOR, now=local(2026, 5, 1)
             )
