@@ -172,11 +172,13 @@ class EventRepo:
         rows = await self.session.scalars(query.order_by(*order).offset(offset).limit(limit))
         return list(rows.all()), int(total or 0)
 
-    async def set_cancelled(self, event_id: int, now: datetime) -> Event | None:
+    async def set_cancelled(
+        self, event_id: int, now: datetime, cancelled: bool = True
+    ) -> Event | None:
         event = await self.get(event_id)
         if event is None:
             return None
-        event.cancelled = True
+        event.cancelled = cancelled
         event.updated_at = now
         await self.session.flush()
         return event

@@ -13,6 +13,7 @@ from typing import Any
 
 from db.models.events import Event
 from db.repos.events import EventData, EventRepo
+from db.repos.outbox import CANCELLED, PENDING, OutboxRepo
 from db.repos.privacy import AuditRepo
 from handlers.reminders.events_import import (
     COLUMNS,
@@ -191,6 +192,25 @@ async def cancel_event(
     return Cancelled(event, result["cancelled"], result["notified"])
 
 
+async def reopen_event(
+    session: Any, event_id: int, *, actor: str, now: datetime, cfg: ReminderConfig | None = None
+) -> tuple[Event, int] | None:
+    """Put a cancelled event back on: its reminders are queued again (those not sent yet),
+    and cancel notices not sent yet are dropped. (event, reminders queued), None if none."""
+    repo = EventRepo(session)
+    event = await repo.get(event_id)
+    if event is None:
+        return None
+    if not event.cancelled:
+        return event, 0
+    await repo.set_cancelled(event_id, now, cancelled=False)
+    # The reminders the cancellation stopped were never sent: they may be queued again.
+    await OutboxRepo(session).delete_pending(f"rem:{event.id}:", (PENDING, CANCELLED))
+    result = await event_changed(session, event, now, cfg)
+    await _audit(session, actor, "event.reopen", event, now)
+    return event, result["queued"]
+
+
 async def import_upload(
     session: Any,
     name: str,
@@ -242,6 +262,8 @@ __all__ = [
     "get_event",
     "import_summary",
     "import_upload",
+    "is_over",
     "list_events",
     "read_form",
+    "reopen_event",
 ]

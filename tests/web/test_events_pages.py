@@ -104,6 +104,16 @@ async def test_edit_then_cancel_stops_the_pending_reminders(admin_site: AdminSit
         assert "Hạn nộp đề án 2027" in html and "Đã hủy" in html
         async with client.get("/admin/events") as response:
             assert "Hạn nộp đề án 2027" not in await response.text()
+
+        # put back on: the reminder the cancellation stopped is queued again
+        status, html, where = await post_form(
+            client, "/admin/events/1", "/admin/events/1/reopen", {}
+        )
+        assert where == "/admin/events/1"
+        assert "Đã khôi phục sự kiện #1: Hạn nộp đề án 2027." in html
+        assert "Hủy sự kiện này" in html
+        rows = [r for r in await outbox_rows(sessions) if r.campaign.startswith("rem:1:")]
+        assert [(r.chat_id, r.status) for r in rows] == [("501", "pending")]
         async with client.get("/admin/events/99") as response:
             assert response.status == 404
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.core import (
+    app_of,
     db,
     now,
     page_number,
@@ -30,8 +31,6 @@ KINDS = [(k, KIND_LABELS[k]) for k in EVENT_KINDS]
 
 
 def _config(request: web.Request) -> ReminderConfig:
-    from bot.web.core import app_of
-
     return ReminderConfig.from_settings(app_of(request).settings)
 
 
@@ -182,6 +181,22 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     return await redirect_with_flash(request, PAGE.url, message)
 
 
+async def reopen(request: web.Request) -> web.StreamResponse:
+    async with db(request) as session:
+        result = await service.reopen_event(
+            session,
+            _event_id(request),
+            actor=user_of(request).actor,
+            now=now(request),
+            cfg=_config(request),
+        )
+    if result is None:
+        raise web.HTTPNotFound()
+    event, _queued = result
+    message = f"Đã khôi phục sự kiện #{event.id}: {event.title}. Người đăng ký sẽ được nhắc như cũ."
+    return await redirect_with_flash(request, f"{PAGE.url}/{event.id}", message)
+
+
 async def import_form(request: web.Request) -> web.StreamResponse:
     return await render(request, "events/import.html", title="Nhập sự kiện từ tệp", report=None)
 
@@ -237,3 +252,4 @@ def routes(router: PageRouter) -> None:
     router.get(r"/{id:\d{1,9}}", edit_form)
     router.post(r"/{id:\d{1,9}}", save)
     router.post(r"/{id:\d{1,9}}/cancel", cancel)
+    router.post(r"/{id:\d{1,9}}/reopen", reopen)

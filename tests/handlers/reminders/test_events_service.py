@@ -197,3 +197,28 @@ async def test_an_unreadable_or_huge_upload_says_what_to_do(db):
             await service.import_upload(
                 session, "a.csv", b"x" * (3 * 1024 * 1024), actor=ACTOR, now=local(2026, 5, 1)
             )
+
+
+async def test_reopen_brings_back_the_reminders_the_cancellation_stopped(db):
+    await subscribe(db, "1")
+    event_id, _ = await add(db, local(2026, 5, 1, 9, 0), start="16/05/2026")
+    async with db() as session, session.begin():
+        from handlers.reminders.scheduling import enqueue_due
+
+        assert await enqueue_due(session, local(2026, 5, 9, 8, 0)) == 1  # 7-day, not sent yet
+        cancelled = await service.cancel_event(
+            session, event_id, actor=ACTOR, now=local(2026, 5, 9, 8, 0, 30)
+        )
+        assert cancelled is not None and cancelled.dropped == 1
+        assert await service.reopen_event(session, 999, actor=ACTOR, now=local(2026, 5, 9)) is None
+        reopened = await service.reopen_event(
+            session, event_id, actor=ACTOR, now=local(2026, 5, 9, 8, 1)
+        )
+    assert reopened is not None and not reopened[0].cancelled and reopened[1] == 1
+    bot = Bot(db)
+    await bot.run_due(local(2026, 5, 9, 8, 2))
+    assert len(bot.to("1")) == 1 and "Còn 7 ngày" in bot.to("1")[0]
+    assert (ACTOR, "event.reopen", f"event:{event_id}") in await audit(db)
+    async with db() as session:
+        page = await service.list_events(session, local(2026, 5, 9))
+    assert [e.id for e in page.items] == [event_id]
