@@ -75,7 +75,7 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith(PREFIX) or target.startswith("//"):
         return f"{PREFIX}/"
-    if parts.path in (LOGIN_PATH, LOGOUT_PATH):
+    if parts.path in (LOGIN_PATH, LOGOUT_PATH) or ".." in parts.path.split("/"):
         return f"{PREFIX}/"
     return target
 

@@ -69,10 +69,19 @@ async def http_login(
     site: AdminSite, username: str, password: str = PASSWORD
 ) -> aiohttp.ClientSession:
     """A client with the session cookie, logged in through the form like a browser."""
-    client = aiohttp.ClientSession(site.url)
-    async with client.get("/admin/login") as response:
-        token = form_token(await response.text())
-    data = {"username": username, "password": password, "csrf_token": token, "next": "/admin/"}
-    async with client.post("/admin/login", data=data, allow_redirects=False) as response:
-        assert response.status == 303, await response.text()
+    client = http_client(site)
+    try:
+        async with client.get("/admin/login") as response:
+            token = form_token(await response.text())
+        data = {"username": username, "password": password, "csrf_token": token, "next": "/admin/"}
+        async with client.post("/admin/login", data=data, allow_redirects=False) as response:
+            assert response.status == 303, await response.text()
+    except BaseException:
+        await client.close()
+        raise
     return client
+
+
+def http_client(site: AdminSite) -> aiohttp.ClientSession:
+    """A client that keeps cookies (aiohttp refuses those of an IP address unless told)."""
+    return aiohttp.ClientSession(site.url, cookie_jar=aiohttp.CookieJar(unsafe=True))
