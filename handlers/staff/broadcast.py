@@ -513,7 +513,9 @@ def read_compose(values: Mapping[str, Any], now: datetime) -> Compose:
         errors.update(exc.errors)
     at = None
     when = str(values.get("at") or "").strip()
-    if when:
+    if values.get("when") == "later" and not when:
+        errors["at"] = "Chọn ngày giờ hẹn, hoặc chọn «Gửi ngay»."
+    elif when:
         try:
             at = parse_local_time(when)
         except ValueError:

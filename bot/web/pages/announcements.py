@@ -20,10 +20,13 @@ from bot.web.core import (
     paginate,
     redirect_with_flash,
     render,
+    state,
     user_of,
+    visit,
 )
 from bot.web.pages import Page, PageRouter
 from db.repos.staff import user_channels
+from db.repos.web import LoginRepo
 from handlers.reminders.scheduling import PROVINCES
 from handlers.staff import broadcast as B
 from knowledge.formats import datetime_text
@@ -114,19 +117,19 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 
 async def render_fragment(request: web.Request, template: str, **context: Any) -> web.Response:
-    """A piece of a page for htmx to swap in (no layout); forms in it keep their CSRF."""
-    from bot.web.core import state, visit
-
+    """A piece of a page for htmx to swap in: no layout, and unlike ``render`` it leaves
+    the flash messages for the next full page; forms in it keep their CSRF field."""
     values = {"csrf_token": visit(request).csrf_token, **context}
     html = state(request).env.get_template(template).render(values)
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 
-def _report_chat(request: web.Request) -> tuple[str, str] | None:
-    """The chat of the staff member (a login linked to one) told of the progress there."""
-    role, _, rest = user_of(request).actor.partition(":")
-    channel, _, chat = rest.partition(":")
-    return (channel, chat) if channel and channel != "web" and chat else None
+async def _report_chat(session: Any, request: web.Request) -> tuple[str, str] | None:
+    """The chat linked to this login: the staff member is told of the progress there too."""
+    login = await LoginRepo(session).get(user_of(request).username)
+    if login is None or not login.channel or not login.chat_id:
+        return None
+    return login.channel, login.chat_id
 
 
 async def send(request: web.Request) -> web.StreamResponse:
@@ -150,7 +153,7 @@ async def send(request: web.Request) -> web.StreamResponse:
                 window=B.parse_window(settings.send_window),
                 button=compose.button,
                 at=compose.at,
-                report_to=_report_chat(request),
+                report_to=await _report_chat(session, request),
                 rate=settings.outbox_rate,
             )
     if queued is None:

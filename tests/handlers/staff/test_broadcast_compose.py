@@ -49,6 +49,9 @@ def test_form_errors_are_named_by_field():
     with pytest.raises(B.ComposeError) as caught:
         B.read_compose({"text": "Thông báo thử", "at": "ngày mai"}, now)
     assert "15/12/2026 08:00" in caught.value.errors["at"]
+    with pytest.raises(B.ComposeError) as caught:
+        B.read_compose({"text": "Thông báo thử", "when": "later", "at": ""}, now)
+    assert caught.value.errors == {"at": "Chọn ngày giờ hẹn, hoặc chọn «Gửi ngay»."}
 
 
 def test_a_good_form_reads_local_time_and_old_province_names():
