@@ -40,7 +40,6 @@ from knowledge.content import (
 from knowledge.normalize import fold_key
 
 FORM_FIELDS = ("id", "topic", "title", "questions", "answer", "source", "reviewed", "related")
-LOCK_NAME = ".kcbot-edit.lock"
 STALE = (
     "Mục này vừa được người khác sửa trong lúc bạn sửa. Nội dung bạn gõ vẫn còn bên dưới: "
     "mở mục trong thẻ mới để xem bản mới, rồi lưu lại."
@@ -180,19 +179,25 @@ def entries(data_dir: Path) -> list[Entry]:
 
 
 def search(items: Sequence[Entry], query: str = "", topic: str = "") -> list[Entry]:
-    """Entries of a topic whose id, title, questions or answer contain every word typed
-    (compared without diacritics or case)."""
-    words = fold_key(query).split()
+    """Entries of a topic whose id, title, questions or answer hold every word typed
+    (compared without diacritics or case; a word of three letters or more also finds the
+    words it begins: «may» finds «máy», «mayman» nothing)."""
+    words = fold_key(query.replace("-", " ")).split()
     found = []
     for entry in items:
         if topic and entry.topic != topic:
             continue
         if words:
-            hay = fold_key(" ".join((entry.id, entry.title, *entry.questions, entry.answer)))
-            if not all(w in hay for w in words):
+            text = " ".join((entry.id.replace("-", " "), entry.title, *entry.questions))
+            tokens = set(fold_key(f"{text} {entry.answer}").split())
+            if not all(_has(tokens, w) for w in words):
                 continue
         found.append(entry)
     return found
+
+
+def _has(tokens: set[str], word: str) -> bool:
+    return word in tokens or (len(word) >= 3 and any(t.startswith(word) for t in tokens))
 
 
 # --- saving -----------------------------------------------------------------------------
@@ -200,19 +205,21 @@ def search(items: Sequence[Entry], query: str = "", topic: str = "") -> list[Ent
 
 @contextlib.contextmanager
 def _locked(data_dir: Path) -> Iterator[None]:
-    """One writer at a time across processes (an advisory lock file in the folder)."""
+    """One writer at a time across processes (an advisory lock on the folder)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # not POSIX: one process is all we guard
         yield
         return
-    with (data_dir / LOCK_NAME).open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    import os
+
+    fd = os.open(data_dir, os.O_RDONLY)  # the folder itself: no lock file among the data
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _one_file_per_topic(data_dir: Path) -> bool:

@@ -60,13 +60,19 @@ class Staff:
 
 
 def web_staff(
-    username: str, role: str, channel: str | None = None, chat_id: str | None = None
+    username: str,
+    role: str,
+    actor: str,
+    channel: str | None = None,
+    chat_id: str | None = None,
 ) -> Staff:
-    """A web login: linked to a chat, it acts as that chat (same holder, so the user's
-    follow-ups reach that chat); otherwise it holds questions as ``login:<username>``."""
+    """A web login: linked to a chat, it holds questions as that chat (so the user's
+    follow-ups reach it there); otherwise as ``login:<username>``. Admins may answer or
+    close a question a colleague took."""
+    admin = role == "admin"
     if channel and chat_id:
-        return Staff(username, f"web:{username}", channel, chat_id, override=role == "admin")
-    return Staff(username, f"web:{username}", None, f"login:{username}", override=role == "admin")
+        return Staff(username, actor, channel, chat_id, override=admin)
+    return Staff(username, actor, None, f"login:{username}", override=admin)
 
 
 @dataclass(frozen=True)
