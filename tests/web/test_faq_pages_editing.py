@@ -228,3 +228,17 @@ async def test_import_and_export_through_the_service(db_url: str, data_dir: Path
         assert app.services.kb.entry("contact-phone").answer == NEW_ANSWER  # type: ignore[union-attr]
     finally:
         await app.close()
+
+
+def test_moving_an_entry_to_another_topic_rewrites_both_files(data_dir: Path) -> None:
+    result = editing.save_entry(
+        data_dir,
+        _form("contact-commune", data_dir, topic="collaborators"),
+        today=TODAY,
+        original_id="contact-commune",
+    )
+    assert result.ok
+    topics = {e.id: e.topic for e in load_entries(data_dir)}
+    assert topics["contact-commune"] == "collaborators"
+    assert "contact-commune" not in (data_dir / "contact.yaml").read_text(encoding="utf-8")
+    assert "id: contact-commune" in (data_dir / "collaborators.yaml").read_text(encoding="utf-8")
