@@ -103,6 +103,34 @@ def vietnamese(field_name: str, message: str) -> str:
     return message
 
 
+_SHEET_PLACE = re.compile(
+    r'^[^:]*: row (\d+)(?: \(entry "([^"]*)"\))?(?: column "([^"]*)")?: (.*)$', re.S
+)
+_SHEET_WHOLE = [
+    (re.compile(r'^[^:]*: row 1: missing column "(.*?)".*$'), r"Thiếu cột «\1» ở dòng tiêu đề."),
+    (re.compile(r"^[^:]*: empty file$"), "Tệp trống."),
+    (re.compile(r"^[^:]*: no entries$"), "Tệp không có mục nào."),
+    (re.compile(r"^[^:]*: cannot read the spreadsheet.*$"), "Không đọc được tệp bảng tính."),
+    (re.compile(r"^[^:]*: not UTF-8 text$"), "Tệp .csv phải lưu kiểu UTF-8."),
+]
+
+
+def sheet_problem(problem: str) -> str:
+    """A spreadsheet import problem (``kcbot kb import``'s wording) for the page:
+    «Dòng 5 (mục x), cột answer: Dài quá 900 ký tự (đang có 950).»"""
+    for pattern, text in _SHEET_WHOLE:
+        if pattern.match(problem):
+            return pattern.sub(text, problem)
+    found = _SHEET_PLACE.match(problem)
+    if found is None:
+        return problem
+    row, entry_id, column, message = found.groups()
+    place = f"Dòng {row}" + (f" (mục {entry_id})" if entry_id else "")
+    if column:
+        place += f", cột {column}"
+    return f"{place}: {vietnamese(column or '', message)}"
+
+
 # --- form ↔ entry -----------------------------------------------------------------------
 
 
