@@ -211,17 +211,22 @@ def search(items: Sequence[Entry], query: str = "", topic: str = "") -> list[Ent
     (compared without diacritics or case; a word of three letters or more also finds the
     words it begins: «may» finds «máy», «mayman» nothing)."""
     words = fold_key(query.replace("-", " ")).split()
-    found = []
+    found: list[tuple[int, Entry]] = []
     for entry in items:
         if topic and entry.topic != topic:
             continue
-        if words:
-            text = " ".join((entry.id.replace("-", " "), entry.title, *entry.questions))
-            tokens = set(fold_key(f"{text} {entry.answer}").split())
-            if not all(_has(tokens, w) for w in words):
-                continue
-        found.append(entry)
-    return found
+        if not words:
+            found.append((0, entry))
+            continue
+        # Best first: the words in the title, then in a question, then anywhere.
+        title = set(fold_key(f"{entry.id.replace('-', ' ')} {entry.title}").split())
+        questions = title | set(fold_key(" ".join(entry.questions)).split())
+        anywhere = questions | set(fold_key(entry.answer).split())
+        for rank, tokens in enumerate((title, questions, anywhere)):
+            if all(_has(tokens, w) for w in words):
+                found.append((rank, entry))
+                break
+    return [entry for _, entry in sorted(found, key=lambda item: item[0])]
 
 
 def _has(tokens: set[str], word: str) -> bool:

@@ -404,7 +404,10 @@ class TicketsFeature(Feature):
             lines.append(f"#{t.id} {t.name or ''}: «{t.question[:80]}»{who}")
             rows.append([_b(f"✍️ Trả lời #{t.id}", "reply", str(t.id))])
         if len(tickets) > 8:
-            lines.append(f"… và {len(tickets) - 8} câu nữa (xem bằng `kcbot tickets list --open`).")
+            lines.append(
+                f"… và {len(tickets) - 8} câu nữa (xem hết ở trang «Câu hỏi chờ trả lời» "
+                "của trang cán bộ /admin)."
+            )
         rows.append(_home())
         return Reply("\n".join(lines), buttons=rows)
 

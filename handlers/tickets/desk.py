@@ -249,14 +249,17 @@ _DELIVERY = {
 
 
 def actor_label(actor: str) -> str:
-    """Who, in words: a web login, the command line, a chat user."""
-    kind, _, rest = actor.partition(":")
-    if kind == "web":
-        return f"cán bộ {rest} (trang quản trị)"
-    if kind == "os":
-        return f"dòng lệnh ({rest})"
-    if kind == "user":
-        return f"người dùng #{rest}"
+    """Who, in words: a web login (``staff:web:lan``), a chat (``staff:telegram:123``,
+    ``user:7``), the command line (``os:login``)."""
+    parts = actor.split(":")
+    if len(parts) == 3 and parts[1] == "web":
+        return f"cán bộ {parts[2]} (trang quản trị)"
+    if len(parts) == 3 and parts[0] in ("staff", "admin"):
+        return f"cán bộ ({svc.channel_label(parts[1])})"
+    if parts[0] == "os":
+        return f"dòng lệnh ({':'.join(parts[1:])})"
+    if parts[0] == "user":
+        return "qua chat"
     return actor
 
 

@@ -13,8 +13,8 @@ from handlers.tickets import desk
 from tests.auxil.app import ChatUser
 from tests.auxil.handoff import payloads_of, queued_for, set_role
 
-LAN = desk.web_staff("lan", "staff", "web:lan")
-ADMIN = desk.web_staff("quantri", "admin", "web:quantri")
+LAN = desk.web_staff("lan", "staff", "staff:web:lan")
+ADMIN = desk.web_staff("quantri", "admin", "admin:web:quantri")
 
 
 def _now() -> datetime:
@@ -58,8 +58,8 @@ async def test_web_answer_reaches_the_asker_once_and_is_audited(app):
         assert fresh is not None and fresh.status == "taken" and fresh.answered_at is not None
         assert (fresh.staff_channel, fresh.staff_chat_id) == (None, "login:lan")
         actions = [(a.actor, a.action) for a in await AuditRepo(session).list()]
-    assert ("web:lan", "ticket.take") in actions
-    assert actions.count(("web:lan", "ticket.reply")) == 1
+    assert ("staff:web:lan", "ticket.take") in actions
+    assert actions.count(("staff:web:lan", "ticket.reply")) == 1
 
 
 async def test_taken_in_chat_refused_on_the_web_unless_admin(app):
