@@ -91,7 +91,6 @@ async def _show(
         t=ticket,
         history=history,
         refusal=desk.refusal(ticket, staff),
-        mine=desk.holder_of(ticket) == staff.holder,
         channel=channel_label(ticket.channel),
         status_labels=desk.STATUS_LABELS,
         source_labels=desk.SOURCE_LABELS,
