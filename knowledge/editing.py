@@ -22,11 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.content import (
-    MAX_ANSWER,
     MAX_ID,
-    MAX_TITLE,
     PLACEHOLDERS,
-    TOPICS,
     ContentError,
     Entry,
     dump_yaml,
@@ -390,10 +387,3 @@ def import_spreadsheet(path: Path, data_dir: Path) -> ImportReport:
         removed=len(before.keys() - after.keys()),
         per_topic=dict(sorted(Counter(e.topic for e in new).items())),
     )
-
-
-def topic_choices() -> list[tuple[str, str]]:
-    return list(TOPICS.items())
-
-
-LIMITS = {"title": MAX_TITLE, "answer": MAX_ANSWER, "id": MAX_ID}
