@@ -48,6 +48,16 @@ class DirectReply:
     reply: Reply
 
 
+@dataclass(frozen=True, slots=True)
+class RepliesTo:
+    """The replies to one handled message, to queue with ``insert_direct_many``."""
+
+    campaign: str
+    channel: str
+    chat_id: str
+    replies: Sequence[Reply]
+
+
 async def insert_direct(
     conn: AsyncConnection,
     *,
@@ -62,13 +72,27 @@ async def insert_direct(
     """Queue the replies to one message, already claimed by ``token`` for ``lease``: the
     process that handled the message sends them at once; if it dies, any sender takes
     them when the lease has passed. ``campaign:i`` keys each reply (idempotency)."""
-    if not replies:
-        return []
+    [queued] = await insert_direct_many(
+        conn, [RepliesTo(campaign, channel, chat_id, replies)], token=token, now=now, lease=lease
+    )
+    return queued
+
+
+async def insert_direct_many(
+    conn: AsyncConnection,
+    messages: Sequence[RepliesTo],
+    *,
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[list[DirectReply]]:
+    """``insert_direct`` for the replies to many messages in one statement; per message,
+    its queued replies in order."""
     values = [
         {
-            "campaign": f"{campaign}:{i}",
-            "channel": channel,
-            "chat_id": chat_id,
+            "campaign": f"{m.campaign}:{i}",
+            "channel": m.channel,
+            "chat_id": m.chat_id,
             "text": r.text,
             "buttons": [[[b.label, b.payload] for b in row] for row in r.buttons],
             "status": SENDING,
@@ -84,11 +108,14 @@ async def insert_direct(
             "document_caption": r.document.caption if r.document else None,
             "request_phone": r.request_phone,
         }
-        for i, r in enumerate(replies)
+        for m in messages
+        for i, r in enumerate(m.replies)
     ]
+    if not values:
+        return [[] for _ in messages]
     stmt = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
-    ids = [row[0] for row in (await conn.execute(stmt, values)).all()]
-    return [DirectReply(i, channel, chat_id, r) for i, r in zip(ids, replies, strict=True)]
+    ids = iter([row[0] for row in (await conn.execute(stmt, values)).all()])
+    return [[DirectReply(next(ids), m.channel, m.chat_id, r) for r in m.replies] for m in messages]
 
 
 def reply_of(row: Any) -> Reply:
