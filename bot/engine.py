@@ -211,14 +211,14 @@ class Engine:
                     )
                     todo = [(e, i) for e, i in incomings if e.id in held]
                     store = ChatStore(conn)
-                    convs = await store.lock_conversations(
-                        [(i.channel, i.chat_id) for _, i in todo]
-                    )
+                    chats = [(i.channel, i.chat_id) for _, i in todo]
+                    convs = await store.lock_conversations(chats)
+                    known = await store.users(chats)
                     changed: list[SavedConversation] = []
                     answers: list[RepliesTo] = []
                     for event, incoming in todo:
                         conv = convs[(incoming.channel, incoming.chat_id)]
-                        replies, saved = await self._route_one(conn, store, conv, incoming)
+                        replies, saved = await self._route_one(conn, store, conv, incoming, known)
                         if saved is not None:
                             changed.append(saved)
                         parts = render(replies, self.caps(incoming.channel))
@@ -310,10 +310,15 @@ class Engine:
         return replies
 
     async def _route_one(
-        self, conn: Any, store: ChatStore, conv: ConversationRow, incoming: Incoming
+        self,
+        conn: Any,
+        store: ChatStore,
+        conv: ConversationRow,
+        incoming: Incoming,
+        known: dict[tuple[str, str], SeenUser] | None = None,
     ) -> tuple[list[Reply], SavedConversation | None]:
         """Route the message; its replies and the conversation to save (None: unchanged)."""
-        user = await self._user(store, incoming)
+        user = await self._user(store, incoming, known)
         # A deep copy: handlers may change nested values in place.
         state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
         if not self._step_wants_number(state) and not self.caps(incoming.channel).buttons:
@@ -339,9 +344,16 @@ class Engine:
         )
         return replies, changed
 
-    async def _user(self, store: ChatStore, incoming: Incoming) -> SeenUser:
-        """Who is writing. The users row (last seen, name) is refreshed at most every few
-        minutes per chat: writing it on every message would cost a statement each time."""
+    async def _user(
+        self,
+        store: ChatStore,
+        incoming: Incoming,
+        known: dict[tuple[str, str], SeenUser] | None = None,
+    ) -> SeenUser:
+        """Who is writing, as stored now (a role may have changed from the command line
+        or another process): from ``known`` (read for a whole batch) or read here. The
+        users row (last seen, name) is written at most every few minutes per chat:
+        writing it on every message would cost a write each time."""
         key = (incoming.channel, incoming.chat_id)
         now = _aware(incoming.time)
         cached = self._seen.get(key)
@@ -349,8 +361,13 @@ class Engine:
             user, written = cached
             fresh = now - written < USER_REFRESH
             if fresh and incoming.display_name in (None, user.display_name):
-                self._seen.move_to_end(key)
-                return user
+                stored = known.get(key) if known is not None else None
+                if known is None:
+                    stored = (await store.users([key])).get(key)
+                if stored is not None:  # else deleted meanwhile (/xoadulieu): write again
+                    self._seen[key] = (stored, written)
+                    self._seen.move_to_end(key)
+                    return stored
         user = await store.user_seen(
             incoming.channel,
             incoming.chat_id,

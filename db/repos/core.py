@@ -161,6 +161,21 @@ class ChatStore:
         }
         await self._rows("conversation_save", _build_conversation_save, params)
 
+    async def users(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], SeenUser]:
+        """The users of these chats as stored now (role included), keyed by (channel,
+        chat id); chats without a row are left out. One statement per channel."""
+        by_channel: dict[str, list[str]] = {}
+        for channel, chat_id in keys:
+            by_channel.setdefault(channel, []).append(chat_id)
+        found: dict[tuple[str, str], SeenUser] = {}
+        stmt = _hot(self.conn, "users_of", _build_users_of)
+        for channel, chat_ids in by_channel.items():
+            result = await self.conn.execute(stmt, {"channel": channel, "chat_ids": chat_ids})
+            for row in result:
+                user = SeenUser(*row)
+                found[(user.channel, user.chat_id)] = user
+        return found
+
     async def lock_conversations(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], ConversationRow]:
@@ -358,6 +373,13 @@ def _build_conversation_lock(dialect: Any) -> Any:
             Conversation.data,
             Conversation.last_buttons,
         )
+    )
+
+
+def _build_users_of(dialect: Any) -> Any:
+    return select(User.id, User.channel, User.chat_id, User.display_name, User.role).where(
+        User.channel == bindparam("channel"),
+        User.chat_id.in_(bindparam("chat_ids", expanding=True)),
     )
 
 

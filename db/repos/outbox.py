@@ -113,9 +113,17 @@ async def insert_direct_many(
     ]
     if not values:
         return [[] for _ in messages]
-    stmt = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
-    ids = iter([row[0] for row in (await conn.execute(stmt, values)).all()])
-    return [[DirectReply(next(ids), m.channel, m.chat_id, r) for r in m.replies] for m in messages]
+    # Rows matched by their unique campaign key: asking for RETURNING in parameter order
+    # would make SQLAlchemy insert row by row on SQLite.
+    stmt = insert(OutboxMessage).returning(OutboxMessage.campaign, OutboxMessage.id)
+    ids = dict((await conn.execute(stmt, values)).tuples().all())
+    return [
+        [
+            DirectReply(ids[f"{m.campaign}:{i}"], m.channel, m.chat_id, r)
+            for i, r in enumerate(m.replies)
+        ]
+        for m in messages
+    ]
 
 
 def reply_of(row: Any) -> Reply:
