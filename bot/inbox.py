@@ -114,7 +114,13 @@ class InboxWorker:
         self.token = f"in:{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._stopping = False
-        self._round: asyncio.Task[int] | None = None
+        self._rounds: set[asyncio.Task[None]] = set()  # batches being claimed and handled
+        # On PostgreSQL two batches may be handled at once; SQLite has one connection.
+        self._max_rounds = 1 if engine.db.dialect.name == "sqlite" else 2
+        self._busy = False  # the last batch was full
+        self._stored = 0  # events stored in this process (wake-ups)
+        self._found_nothing_at = -1  # ``_stored`` when a batch last found nothing
+        self._next_look = 0.0  # when to look again without a wake-up
         self._sending: dict[tuple[str, str], asyncio.Task[None]] = {}  # last task per chat
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(SENDING_CHATS)
@@ -122,28 +128,51 @@ class InboxWorker:
         self.handled = 0
 
     def wake(self) -> None:
+        self._stored += 1
         self._wake.set()
 
     async def run_forever(self) -> None:
         outage = Outage("The database", "inbox")
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             # Cleared before looking: an event stored meanwhile wakes the wait below at once.
             self._wake.clear()
+            self._rounds = {r for r in self._rounds if not r.done()}
+            # Something new since a round last found nothing, or time to look anyway
+            # (other processes' events, leases that expired).
+            fresh = self._found_nothing_at != self._stored or loop.time() >= self._next_look
+            # A second batch only while the last one was full (PostgreSQL: its own
+            # connection; it claims other chats, since a chat's next event waits for the
+            # one in hand). Replies still to send hold back more batches: memory stays
+            # bounded, and the sends are not starved by ever more handling.
+            room = not self._rounds or (self._busy and len(self._rounds) < self._max_rounds)
+            if self.channels and fresh and room and len(self._tasks) < 2 * self.config.concurrency:
+                task = asyncio.create_task(self._round_once(outage), name="inbox-batch")
+                self._rounds.add(task)
+                task.add_done_callback(lambda _t: self._wake.set())
+                await asyncio.sleep(0)  # let it claim before deciding on another
+                continue
+            wait = self.config.poll_seconds
+            if not self._rounds:
+                wait = max(0.0, min(wait, self._next_look - loop.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _round_once(self, outage: Outage) -> None:
+        stored = self._stored
+        try:
+            claimed = await self._handle_batch()
+            outage.over()
+        except Exception as exc:
+            outage.failed(exc, retry_in=self.config.poll_seconds)
             claimed = 0
-            # Replies still to send hold back the next batch: memory stays bounded, and
-            # the sends (the slower part) are not starved by ever more handling.
-            if self.channels and len(self._tasks) < 2 * self.config.concurrency:
-                try:
-                    self._round = asyncio.create_task(self._handle_batch(), name="inbox-batch")
-                    claimed = await asyncio.shield(self._round)
-                    outage.over()
-                except Exception as exc:
-                    outage.failed(exc, retry_in=self.config.poll_seconds)
-                finally:
-                    self._round = None
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_seconds)
+        self._busy = claimed >= self.config.concurrency
+        if claimed:
+            self._found_nothing_at = -1
+        else:
+            self._found_nothing_at = stored
+            loop = asyncio.get_running_loop()
+            self._next_look = loop.time() + self.config.poll_seconds
 
     async def _handle_batch(self) -> int:
         """Claim, handle and commit one batch; start sending its replies. How many claimed."""
@@ -213,7 +242,7 @@ class InboxWorker:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         # The batch in hand first (it may start more sends), then every send.
-        while pending := {t for t in (*self._tasks, self._round) if t and not t.done()}:
+        while pending := {t for t in (*self._tasks, *self._rounds) if not t.done()}:
             _done, late = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
             if late and loop.time() >= deadline:
                 for task in late:

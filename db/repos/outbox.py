@@ -116,7 +116,7 @@ async def insert_direct_many(
     # Rows matched by their unique campaign key: asking for RETURNING in parameter order
     # would make SQLAlchemy insert row by row on SQLite.
     stmt = insert(OutboxMessage).returning(OutboxMessage.campaign, OutboxMessage.id)
-    ids = dict((await conn.execute(stmt, values)).tuples().all())
+    ids = {campaign: row_id for campaign, row_id in await conn.execute(stmt, values)}
     return [
         [
             DirectReply(ids[f"{m.campaign}:{i}"], m.channel, m.chat_id, r)
