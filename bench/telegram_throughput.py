@@ -22,7 +22,10 @@ The ratio bot/echo says how much the dialogue engine (with everything that makes
 nothing: inbox, state and replies committed together, sends recorded) costs on top of the
 library (target ≥ 0.8). Channel rate limits are lifted in every variant (they would cap all
 of them at 30 messages a second and measure only themselves).
-``--profile`` runs one variant again under cProfile and prints where the time goes.
+``--profile`` runs one variant again under cProfile and prints where the time goes (the
+top ``BENCH_PROFILE_LINES`` functions, 45 unless set). Each row also shows the process's
+CPU time per update (the in-process fake Bot API's share included): under a loaded
+machine the rates swing, and CPU per update says what each variant costs.
 """
 
 from __future__ import annotations
