@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from db.repos.privacy import AuditRepo
 from db.repos.staff import ROLES, STAFF_ROLES, InviteRepo, Redeemed, RoleRepo
@@ -33,11 +34,16 @@ __all__ = ["ROLES", "STAFF_ROLES"]
 
 
 async def role_of(ctx: Context) -> str:
-    """The chat's role, read from the database once per message (the engine's user cache
-    may be minutes old, and a role changes from the command line or another process)."""
+    """The chat's role as stored when the message's transaction began (the engine reads
+    ``ctx.user`` there: a role changes from the command line or another process), or as
+    changed since while handling it."""
     role = ctx.scratch.get("role")
     if not isinstance(role, str):
-        role = await RoleRepo(ctx.session).role_of(ctx.incoming.channel, ctx.incoming.chat_id)
+        user: Any = ctx.user  # None in a context made without a message (staff notices)
+        if user is not None:
+            role = user.role
+        else:
+            role = await RoleRepo(ctx.session).role_of(ctx.incoming.channel, ctx.incoming.chat_id)
         ctx.scratch["role"] = role
     return role
 
