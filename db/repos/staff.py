@@ -14,6 +14,7 @@ from db.models.core import User
 from db.models.drafts import Draft
 from db.models.events import OutboxAttempt, OutboxMessage, Subscription
 from db.models.staff import Broadcast, Invite, StaffNotice
+from db.repos.privacy import ANONYMOUS
 
 ROLES = ("owner", "collaborator", "staff", "admin")
 STAFF_ROLES = ("staff", "admin")
@@ -68,7 +69,7 @@ class RoleRepo:
     @staticmethod
     def _where(role: str | None, channel: str | None) -> list[Any]:
         # The anonymous row that erased data is re-attached to is nobody to list.
-        where: list[Any] = [User.channel != "system"]
+        where: list[Any] = [User.channel != ANONYMOUS[0]]
         if role:
             where.append(User.role == role)
         if channel:
@@ -101,7 +102,10 @@ class RoleRepo:
 
     async def channels(self) -> list[str]:
         rows = await self.session.scalars(
-            select(User.channel).where(User.channel != "system").distinct().order_by(User.channel)
+            select(User.channel)
+            .where(User.channel != ANONYMOUS[0])
+            .distinct()
+            .order_by(User.channel)
         )
         return list(rows.all())
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models.core import User
 from db.models.staff import Invite
 from db.repos.outbox import NewMessage, OutboxRepo
-from db.repos.privacy import AuditRepo
+from db.repos.privacy import ANONYMOUS, AuditRepo
 from db.repos.staff import ROLES, STAFF_ROLES, InviteRepo, Redeemed, RoleRepo
 from handlers.base import Context
 
@@ -239,7 +239,7 @@ async def set_user_role(
 ) -> tuple[User, bool]:
     """``set_role`` for a user picked from a list (the page posts the row's id)."""
     user = await RoleRepo(session).get_user(user_id)
-    if user is None or user.channel == "system":
+    if user is None or user.channel == ANONYMOUS[0]:
         raise RoleError("Không tìm thấy người dùng này.", "", 1)
     changed = await set_role(session, user.channel, user.chat_id, role, actor=actor, now=now)
     return user, changed
