@@ -100,6 +100,20 @@ class RoleRepo:
         stmt = select(User).where(*where).order_by(User.id.desc()).limit(limit)
         return (await self.session.scalars(stmt)).all()
 
+    async def search(self, text: str, limit: int = 50) -> Sequence[User]:
+        """Users whose chat id is ``text`` or whose name contains it (newest first)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = (
+            select(User)
+            .where(
+                *self._where(None, None),
+                (User.chat_id == text) | User.display_name.ilike(pattern, escape="\\"),
+            )
+            .order_by(User.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def channels(self) -> list[str]:
         rows = await self.session.scalars(
             select(User.channel)

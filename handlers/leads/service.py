@@ -176,11 +176,9 @@ def province_code(text: str) -> int | None:
     return matches[0].code if matches else None
 
 
-def provinces_with_leads_first(codes: Sequence[int]) -> list[tuple[int, str]]:
-    """Every province for a select, the ones with leads first."""
-    everyone = [(p.code, p.name) for p in places.all_provinces()]
-    having = set(codes)
-    return [x for x in everyone if x[0] in having] + [x for x in everyone if x[0] not in having]
+def province_choices() -> list[tuple[int, str]]:
+    """(code, name) of every province in the official order (by code), for a select."""
+    return [(p.code, p.name) for p in sorted(places.all_provinces(), key=lambda p: p.code)]
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -222,6 +220,14 @@ class LeadPage:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", max(1, math.ceil(self.total / self.per_page)))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
 async def mark_duplicates(session: AsyncSession, leads: Sequence[Lead]) -> list[LeadItem]:

@@ -193,6 +193,18 @@ async def users_page(
     )
 
 
+SEARCH_LIMIT = 50
+
+
+async def find_users(session: AsyncSession, text: str) -> Sequence[User]:
+    """At most ``SEARCH_LIMIT`` users by chat id or part of their name (typed by an
+    administrator, sent by POST: a name never goes into an address or a log)."""
+    text = " ".join(text.split())[:100]
+    if len(text) < 2:
+        raise RoleError("Gõ ít nhất 2 ký tự của tên hoặc mã chat.", "q")
+    return await RoleRepo(session).search(text, SEARCH_LIMIT)
+
+
 async def channels(session: AsyncSession) -> list[str]:
     return await RoleRepo(session).channels()
 
