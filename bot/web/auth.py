@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -28,7 +29,7 @@ from bot.web.core import (
     render,
     visit,
 )
-from db.repos.web import SessionRepo
+from db.repos.web import FailureRepo, SessionRepo
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         if attempt.outcome == "ok" and attempt.login is not None:
             hours = app_of(request).settings.web_session_hours
             token, _ = await SessionRepo(session).create(attempt.login, moment, hours)
+            # Housekeeping at each login keeps both tables small without a scheduler.
+            await SessionRepo(session).prune(moment)
+            await FailureRepo(session).prune(moment - timedelta(days=1), moment)
     if attempt.outcome != "ok":
         message = {"locked": LOCKED, "no_role": NO_ROLE}.get(attempt.outcome, WRONG)
         log.info("admin login refused (%s)", attempt.outcome)

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.web import WebLogin, WebLoginFailure, WebSession
@@ -123,6 +123,15 @@ class FailureRepo:
         row.failures, row.locked_until = 0, now + lock
         await self.session.flush()
         return True
+
+    async def prune(self, before: datetime, now: datetime) -> None:
+        """Forget old counts (typed names of nobody must not pile up), keeping live locks."""
+        await self.session.execute(
+            delete(WebLoginFailure).where(
+                WebLoginFailure.last_failed_at < before,
+                or_(WebLoginFailure.locked_until.is_(None), WebLoginFailure.locked_until < now),
+            )
+        )
 
     async def clear(self, username: str) -> None:
         await self.session.execute(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import DummyCookieJar
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from db.models.web import WebSession
 from tests.auxil.web import (
@@ -119,6 +119,10 @@ async def test_an_expired_session_asks_for_the_login_again(admin_site: AdminSite
             await session.execute(update(WebSession).values(expires_at=past))
         async with client.get("/admin/", allow_redirects=False) as r:
             assert r.status == 303 and r.headers["Location"].startswith("/admin/login")
+    # The next login clears the expired session away.
+    async with await http_login(admin_site, "canbo"), admin_site.app.sessions() as session:
+        rows = (await session.scalars(select(WebSession))).all()
+        assert len(rows) == 1 and rows[0].expires_at > datetime.now(UTC)
 
 
 async def test_static_files_and_htmx_are_served_without_login(admin_site: AdminSite):  # noqa: F811

@@ -3,10 +3,13 @@ escaping. Each test runs on SQLite and on PostgreSQL; screenshots in tests/scree
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
+from bot.app import build_app
+from bot.web.logins import authenticate
 from db.models.privacy import AuditEntry
 from db.models.web import WebSession
 from tests.auxil.browser import Browser, browser  # noqa: F401
@@ -61,6 +64,14 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(bro
     await browser.fill_login("canbo", PASSWORD)
     assert locked in await browser.text()
     assert urlsplit(browser.page.url).path == "/admin/login"
+    # The lock is in the database: another process serving the same site sees it.
+    other = await build_app(browser.site.app.settings)
+    try:
+        async with other.sessions() as session, session.begin():
+            attempt = await authenticate(session, "canbo", PASSWORD, datetime.now(UTC))
+        assert attempt.outcome == "locked"
+    finally:
+        await other.close()
 
     # A username nobody has gets the same answers: the lock tells nothing about accounts.
     for _ in range(5):
