@@ -219,15 +219,19 @@ class LeadRepo:
         """Every lead of a filter, oldest first (exports)."""
         return (await self.session.scalars(self._select(where).order_by(Lead.id))).all()
 
-    async def same_phone_or_commune(self, leads: Sequence[Lead]) -> Sequence[Lead]:
-        """Leads that could be the same facility as one of ``leads``: same phone, or same
-        commune (the name is compared by the caller)."""
+    async def identity_keys(self, leads: Sequence[Lead]) -> Sequence[tuple[int, str, int, str]]:
+        """(id, phone, commune code, name key) of the leads that could be the same facility
+        as one of ``leads``: same phone or same commune (the name is compared by the caller).
+        Columns only, not rows: an export compares thousands."""
+        stmt = select(Lead.id, Lead.phone, Lead.commune_code, Lead.name_key)
         if not leads:
             return []
-        phones = {lead.phone for lead in leads}
-        communes = {lead.commune_code for lead in leads}
-        stmt = select(Lead).where(Lead.phone.in_(phones) | Lead.commune_code.in_(communes))
-        return (await self.session.scalars(stmt.order_by(Lead.id))).all()
+        if len(leads) <= 500:  # a page: only its phones and communes
+            phones = {lead.phone for lead in leads}
+            communes = {lead.commune_code for lead in leads}
+            stmt = stmt.where(Lead.phone.in_(phones) | Lead.commune_code.in_(communes))
+        rows = await self.session.execute(stmt.order_by(Lead.id))
+        return [(i, p, c, k) for i, p, c, k in rows.all()]
 
     async def collaborators(self) -> builtins.list[tuple[int, str | None, int]]:
         """(user id, name, number of leads) of everyone who registered a lead and is still

@@ -6,6 +6,7 @@ No printing, no argument parsing, no HTML here.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -234,20 +235,21 @@ async def mark_duplicates(session: AsyncSession, leads: Sequence[Lead]) -> list[
     """Each lead with the other leads that may be the same facility: the same phone, or a
     close name in the same commune (the rule the chat refuses a new lead by). Two leads
     registered at the same moment, or before a phone was corrected, still meet here."""
-    others = await LeadRepo(session).same_phone_or_commune(leads)
+    by_phone: dict[str, list[int]] = defaultdict(list)
+    by_commune: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for lead_id, phone, commune, key in await LeadRepo(session).identity_keys(leads):
+        by_phone[phone].append(lead_id)
+        by_commune[commune].append((lead_id, key))
     items = []
     for lead in leads:
-        same = []
-        for other in others:
-            if other.id == lead.id:
-                continue
-            if other.phone == lead.phone or (
-                other.commune_code == lead.commune_code
-                and lead.name_key
-                and fuzz.token_set_ratio(lead.name_key, other.name_key) >= SAME_NAME
-            ):
-                same.append(other.id)
-        items.append(LeadItem(lead, tuple(same)))
+        same = {i for i in by_phone[lead.phone] if i != lead.id}
+        if lead.name_key:
+            for other_id, key in by_commune[lead.commune_code]:
+                if other_id == lead.id or other_id in same:
+                    continue
+                if fuzz.token_set_ratio(lead.name_key, key, score_cutoff=SAME_NAME):
+                    same.add(other_id)
+        items.append(LeadItem(lead, tuple(sorted(same))))
     return items
 
 
