@@ -59,6 +59,9 @@ async def test_admin_grants_a_role_and_creates_an_invite(browser: Browser):  # n
     body = await browser.text()
     assert shown not in body and "còn hiệu lực" in body
 
+    await browser.goto("/admin/users/logins", "logins")
+    assert "quantri (bạn)" in await browser.text()
+
 
 async def test_a_staff_login_cannot_open_the_users_page(browser: Browser):  # noqa: F811
     await browser.login("staff", "canbo")
