@@ -241,7 +241,8 @@ async def set_role(
             text = REVOKED.format(label=ROLE_LABELS.get(old, old))
         else:
             text = GRANTED.format(label=ROLE_LABELS.get(role, role))
-        message = NewMessage(f"role:{now.timestamp():.6f}", channel, chat_id, text, [], now)
+        key = f"role:{role}:{now.timestamp():.6f}"
+        message = NewMessage(key, channel, chat_id, text, [], now)
         await OutboxRepo(session).enqueue_many([message], now)
     return changed
 

@@ -24,6 +24,7 @@ from bot.web.core import (
 from bot.web.pages import Page, PageRouter
 from handlers.leads import STATUS_LABELS
 from handlers.leads import service as leads
+from knowledge.formats import local_day
 
 PAGE = Page(title="Cơ sở được giới thiệu", path="leads", min_role="staff", order=60)
 NOT_FOUND = "Không có cơ sở này (có thể đã bị xoá theo thời hạn lưu dữ liệu)."
@@ -68,7 +69,10 @@ async def export(request: web.Request) -> web.StreamResponse:
     async with db(request) as session:
         rows = [leads.export_row(item) for item in await leads.matching(session, flt)]
     return xlsx_response(
-        f"co-so-gioi-thieu-{now(request):%Y%m%d}.xlsx", rows, leads.HEADERS, "Cơ sở giới thiệu"
+        f"co-so-gioi-thieu-{local_day(now(request)):%Y%m%d}.xlsx",
+        rows,
+        leads.HEADERS,
+        "Cơ sở giới thiệu",
     )
 
 
