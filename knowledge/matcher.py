@@ -264,6 +264,7 @@ class Matcher:
         # subject itself ("khuyến công có giống khuyến nông không").
         self.entry_texts: list[list[list[str]]] = []
         seen: set[str] = set()
+        answer_terms: dict[str, tuple[list[str], list[str]]] = {}
         for entry in entries:
             if entry.id in seen:
                 continue
@@ -283,9 +284,14 @@ class Matcher:
             # The answer speaks of its subject in words the phrasings may not use: its
             # first sentence says what the entry is about, the rest weighs less.
             answer = _PLACEHOLDER.sub(" ", str(getattr(entry, "answer", "") or ""))
-            lead = self.thesaurus.rewrite(norm_tokens(_lead(answer)))
-            _add(doc, _terms(lead), lead_weight)
-            _add(doc, _terms(self.thesaurus.rewrite(norm_tokens(answer))), answer_weight)
+            if answer not in answer_terms:  # copies of one answer are read once
+                answer_terms[answer] = (
+                    _terms(self.thesaurus.rewrite(norm_tokens(_lead(answer)))),
+                    _terms(self.thesaurus.rewrite(norm_tokens(answer))),
+                )
+            lead_terms, body_terms = answer_terms[answer]
+            _add(doc, lead_terms, lead_weight)
+            _add(doc, body_terms, answer_weight)
             docs.append(doc)
             self.doc_terms.append(frozenset(doc))
             self.phrasings.append(texts)
@@ -330,19 +336,22 @@ class Matcher:
         index = {t: j for j, t in enumerate(self.topic_names)}
         self.topic_of = np.array([index[t] for t in self.topics], dtype=np.int32)
         n_t = len(self.topic_names)
-        counts: dict[str, np.ndarray] = {}
-        totals = np.zeros(n_t)
+        column: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
         for i, d in enumerate(docs):
             j = index[self.topics[i]]
             for term, c in d.items():
-                arr = counts.get(term)
-                if arr is None:
-                    arr = counts[term] = np.zeros(n_t)
-                arr[j] += c
-                totals[j] += c
-        v = max(1, len(counts))
-        denom = totals + self.nb_alpha * v
-        self.nb = {t: np.log((arr + self.nb_alpha) / denom) for t, arr in counts.items()}
+                rows.append(column.setdefault(term, len(column)))
+                cols.append(j)
+                vals.append(c)
+        counts = np.zeros((len(column), n_t))
+        np.add.at(counts, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)), vals)
+        totals = counts.sum(axis=0)
+        v = max(1, len(column))
+        logp = np.log((counts + self.nb_alpha) / (totals + self.nb_alpha * v))
+        self.nb = {t: logp[r] for t, r in column.items()}
 
     def topic_posterior(self, terms: Sequence[str]) -> np.ndarray | None:
         known = [self.nb[t] for t in terms if t in self.nb]
