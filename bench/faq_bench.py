@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
 OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
+HELDOUT = Path(__file__).resolve().parent / "heldout_questions.yaml"
 VARIANTS = ("accent", "noaccent", "teencode", "typo")
 # Cross-validation row: OOS lines asked as if their off-topic subject were not listed.
 UNLISTED = "unlisted"
@@ -180,6 +181,37 @@ def lenient_load(path: Path):  # type: ignore[no-untyped-def]
             except (KeyError, TypeError):
                 continue
     return out
+
+
+def read_heldout(path: Path, entries) -> list[tuple[DevLine, frozenset[str]]]:  # type: ignore[no-untyped-def]
+    """The hand-written held-out file: (line with acceptable topics, acceptable entry ids);
+    OOS lines have neither."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    topic_of = {e.id: e.topic for e in entries}
+    out: list[tuple[DevLine, frozenset[str]]] = []
+    for question, ids, variant in data.get("in_scope") or []:
+        wanted = frozenset(i.strip() for i in str(ids).split(",") if i.strip())
+        topics = frozenset(topic_of[i] for i in wanted if i in topic_of)
+        out.append((DevLine(question, topics, variant), wanted))
+    for question, variant in data.get("out_of_scope") or []:
+        out.append((DevLine(question, frozenset(), variant), frozenset()))
+    return out
+
+
+def print_heldout(name: str, predict: Predictor, lines, entry_of=None) -> Report:  # type: ignore[no-untyped-def]
+    """Topic figures of a predictor on the held-out file, and the share of in-scope
+    questions answered with one of the acceptable entries (``entry_of``: question -> the
+    answered entry id or None)."""
+    report = evaluate(predict, [line for line, _ in lines])
+    note = ""
+    if entry_of is not None:
+        in_scope = [(line, ids) for line, ids in lines if ids]
+        right = sum(1 for line, ids in in_scope if entry_of(line.question) in ids)
+        note = f"[right entry {right}/{len(in_scope)} = {100.0 * right / len(in_scope):.1f}%]"
+    print_report(name, report, note)
+    return report
 
 
 # --------------------------------------------------------------------------------------
@@ -365,18 +397,23 @@ class Scored:
     coverage: float | None = None
     question: str = ""
     length: int = 0  # content syllables of the question
+    # Share of the question's subject the content knows at all (None: no subject words).
+    known: float | None = None
 
 
-MATCHER_FLOOR = 0.35
+MATCHER_FLOOR = 0.25
 # The matcher's grids: margin between topics, minimum share of the subject covered.
 MATCHER_MARGINS = (0.0, 0.01, 0.02, 0.04)
 MATCHER_SUBJECTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 # (extra threshold, up to how many content syllables) for short questions.
 MATCHER_SHORTS = ((0.0, 0), *((x, n) for x in (0.05, 0.1, 0.15) for n in (4, 5, 6, 7)))
+# Minimum share of the question's subject the content knows (Matcher.known_share).
+MATCHER_KNOWN = (0.0, 0.4, 0.5, 0.6, 0.7)
 
 # A raw scorer: question -> (hard fallback, [(score, topic)] best first, subject coverage,
-# content syllables).
-RawScorer = Callable[[str], tuple[bool, list[tuple[float, str]], float | None, int]]
+# content syllables, known share).
+Raw = tuple[bool, list[tuple[float, str]], float | None, int, float | None]
+RawScorer = Callable[[str], Raw]
 
 
 @dataclass(frozen=True)
@@ -389,11 +426,14 @@ class Params:
     subject: float = 0.0
     short_extra: float = 0.0
     short_words: int = 0
+    known: float = 0.0
 
     def __str__(self) -> str:
         text = f"{self.threshold:.2f}/{self.margin:.2f}/{self.subject:.2f}"
         if self.short_extra:
             text += f"/+{self.short_extra:.2f}≤{self.short_words}"
+        if self.known:
+            text += f"/known≥{self.known:.2f}"
         return text
 
 
@@ -404,6 +444,8 @@ def _decide(s: Scored, p: Params) -> bool:
     if s.hard_fallback or not s.hits or s.hits[0][0] < t:
         return True
     if s.coverage is not None and s.coverage < c:
+        return True
+    if s.known is not None and s.known < p.known:
         return True
     if len(s.hits) > 1:
         (b, bt), (c, ct) = s.hits[0], s.hits[1]
@@ -431,6 +473,7 @@ def _best_params(
     floor: float = 0.0,
     subjects: Sequence[float] = (0.0,),
     shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
+    knowns: Sequence[float] = (0.0,),
 ) -> Params:
     """The parameters with the most right decisions, in-scope answers and OOS refusals each
     as a rate, weighted equally (vectorised grid search)."""
@@ -447,7 +490,10 @@ def _best_params(
         if len(s.hits) > 1 and s.hits[1][1] != s.hits[0][1]:
             gap[k] = s.hits[0][0] - s.hits[1][0]
     cov = np.array([np.inf if s.coverage is None else s.coverage for s in scored])
+    known = np.array([np.inf if s.known is None else s.known for s in scored])
     n_in, n_oos = max(1, int((~oos).sum())), max(1, int(oos.sum()))
+    # Refusals that do not depend on the threshold: subject coverage and known share.
+    rules = [(c, q, (cov < c) | (known < q)) for c in subjects for q in knowns]
     best, best_v = Params(), -1.0
     for extra, words in shorts:
         raise_by = np.where(length <= words, extra, 0.0)
@@ -456,12 +502,12 @@ def _best_params(
             low = hard | (best_s < t + raise_by)
             for m in margins:
                 amb = low | (gap < m)
-                for c in subjects:
-                    fb = amb | (cov < c)
+                for c, q, rule in rules:
+                    fb = amb | rule
                     ok_in = float((~fb & right & ~oos).sum()) / n_in
                     v = ok_in + float((fb & oos).sum()) / n_oos
                     if v > best_v + 1e-9:
-                        best, best_v = Params(t, m, c, extra, words), v
+                        best, best_v = Params(t, m, c, extra, words, q), v
     return best
 
 
@@ -531,6 +577,7 @@ def cross_validate(
     misses: list[tuple[Scored, bool]] | None = None,
     shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
     fitted: list[Params] | None = None,
+    knowns: Sequence[float] = (0.0,),
 ) -> tuple[dict[str, Tally], list[Params]]:
     """Nested CV: per fold, params picked on the other folds, the fold scored with them.
     ``fitted`` receives the params picked on all folds together (the values to ship)."""
@@ -542,19 +589,21 @@ def cross_validate(
         qs += [(x.question, frozenset(), x.variant) for x in oos_lines]
         for q, want, v in qs:
             start = time.perf_counter()
-            hard, hits, coverage, n = scorer(q)
+            hard, hits, coverage, n, known = scorer(q)
             seconds = time.perf_counter() - start
-            rows.append(Scored(want, v, hard, tuple(hits[:3]), seconds, coverage, q, n))
+            rows.append(Scored(want, v, hard, tuple(hits[:3]), seconds, coverage, q, n, known))
             unlisted = getattr(scorer, "unlisted", None)
             if not want and unlisted is not None:
-                hard, hits, coverage, n = unlisted(q)
-                rows.append(Scored(want, UNLISTED, hard, tuple(hits[:3]), 0.0, coverage, q, n))
+                hard, hits, coverage, n, known = unlisted(q)
+                rows.append(
+                    Scored(want, UNLISTED, hard, tuple(hits[:3]), 0.0, coverage, q, n, known)
+                )
         per_fold.append(rows)
     total: dict[str, Tally] = {}
     params = []
     for j, rows in enumerate(per_fold):
         others = [s for i, r in enumerate(per_fold) if i != j for s in r]
-        p = _best_params(others, margins, floor, subjects, shorts)
+        p = _best_params(others, margins, floor, subjects, shorts, knowns)
         params.append(p)
         if misses is not None:
             for s in rows:
@@ -571,7 +620,7 @@ def cross_validate(
             acc.times += tl.times
     if fitted is not None:
         every = [s for rows in per_fold for s in rows]
-        fitted.append(_best_params(every, margins, floor, subjects, shorts))
+        fitted.append(_best_params(every, margins, floor, subjects, shorts, knowns))
     return total, params
 
 
@@ -580,17 +629,17 @@ def matcher_raw(entries) -> RawScorer:  # type: ignore[no-untyped-def]
     from knowledge.normalize import tokens as norm_tokens
 
     # Threshold, margin and subject minimum are left to the cross-validation.
-    matcher = Matcher(entries, threshold=0.0, margin=0.0, subject_min=0.0)
+    matcher = Matcher(entries, threshold=0.0, margin=0.0, subject_min=0.0, known_min=0.0)
 
     listed = matcher.thesaurus
 
-    def score(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
+    def score(question: str) -> Raw:
         r = matcher.match(question, k=3)
         hard = r.reason in ("off topic", "no domain term", "empty", "no content words")
         hits = [(c.score, c.topic) for c in r.candidates]
-        return hard or not r.candidates, hits, r.coverage, r.length
+        return hard or not r.candidates, hits, r.coverage, r.length, r.known
 
-    def unlisted(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
+    def unlisted(question: str) -> Raw:
         """The question as if the thesaurus did not list the off-topic subjects it names:
         how the rest of the decision does on a subject nobody thought of."""
         named = set(listed.off_topic_in(matcher.query_tokens(question)))
@@ -612,9 +661,9 @@ def baseline_raw(factory) -> Callable[[list], RawScorer]:  # type: ignore[no-unt
         make = factory(entries)
         scored = make.scored  # type: ignore[attr-defined]
 
-        def score(question: str) -> tuple[bool, list[tuple[float, str]], float | None, int]:
+        def score(question: str) -> Raw:
             hits = scored(question)
-            return not hits, hits, None, 0
+            return not hits, hits, None, 0, None
 
         return score
 
@@ -734,6 +783,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             want = ",".join(sorted(line.topics)) or "OOS"
             print(f"  MISS [{line.variant}] {line.question!r} want={want} fb={fallback} got={got}")
 
+    baselines: list[tuple[str, Predictor]] = []
     for label, factory in (
         ("baseline A: rapidfuzz WRatio raw question vs raw phrasings", wratio_baseline),
         ("baseline B: plain BM25 (bm25s) over folded words", bm25_baseline),
@@ -741,6 +791,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         make = factory(entries)
         t = pick_threshold(make, lines)
         print_report(label, evaluate(make(t), lines), f"[threshold {t:.2f} picked on dev]")
+        baselines.append((label.split(": ", 1)[1], make(t)))
+
+    if HELDOUT.exists():
+        held = read_heldout(HELDOUT, entries)
+        print(f"\n# Hand-written held-out file {HELDOUT.name} ({len(held)} lines, never tuned on)")
+
+        def entry_of(question: str) -> str | None:
+            r = matcher.match(question)
+            return None if r.fallback or r.best is None else r.best.entry_id
+
+        print_heldout("matcher (shipped constants)", matcher_predictor(matcher), held, entry_of)
+        if args.misses:
+            for line, ids in held:
+                got = entry_of(line.question)
+                if (got in ids) if ids else got is None:
+                    continue
+                want = ",".join(sorted(ids)) or "OOS"
+                print(f"  HELD-OUT MISS [{line.variant}] {line.question!r} want={want} got={got}")
+        for label, predict in baselines:
+            print_heldout(f"{label} [threshold picked on dev]", predict, held)
 
     if not args.no_cv:
         # OOS folds: the dev set's OOS lines and bench/oos_extra.tsv (out-of-scope
@@ -763,8 +833,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             subjects = MATCHER_SUBJECTS if ours else (0.0,)
             shorts = MATCHER_SHORTS if ours else ((0.0, 0),)
             fitted: list[Params] = []
+            knowns = MATCHER_KNOWN if ours else (0.0,)
             total, params = cross_validate(
-                build, entries, oos, margins, floor, subjects, misses, shorts, fitted
+                build, entries, oos, margins, floor, subjects, misses, shorts, fitted, knowns
             )
             print_cv(label, total, params)
             if ours:

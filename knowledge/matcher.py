@@ -7,17 +7,22 @@ Pipeline (all on ``normalize``d text):
    (hội chợ) vs "cho em hoi" (cho em hỏi), "ho tro" vs "ho so" vs "ho kinh doanh".
 2. Typo repair: a query syllable unknown to the content is replaced by the nearest content
    syllable at edit distance 1 (``côg`` -> ``cong``), with a reduced weight.
-3. Retrieval: BM25 over entry documents (each entry's phrasings and title), a sparse
-   numpy implementation. The score is divided by the query's ideal score (every term matched
-   once in an average-length document), where terms unknown to the content still count, so
-   "how much of the question does this entry explain" is a number in 0..1.
-4. Rerank the best few entries with rapidfuzz against each phrasing (typos, word order).
-   The candidates shown are of different topics while there are others (a list of three
-   entries of one topic hides the other readings of the question).
+3. Retrieval: field-weighted BM25 over entry documents (phrasings, title, the answer's first
+   sentence and the answer, see TITLE_WEIGHT ...), a sparse numpy implementation. The score
+   is divided by the query's ideal score (every term matched once in an average-length
+   document), where terms unknown to the content still count, so "how much of the question
+   does this entry explain" is a number in 0..1.
+4. Rerank the best few entries with rapidfuzz against each phrasing (typos, word order) and
+   a topic model (naive Bayes over each topic's pooled words: a question phrased unlike any
+   single entry still shares its topic's vocabulary), whose lift is scaled by the entry's own
+   lexical evidence. The candidates shown are of different topics while there are others (a
+   list of three entries of one topic hides the other readings of the question).
 5. Decide: fallback if the question is about a subject that is not khuyến công (the
    thesaurus' ``off_topic`` list by life domain: khuyến nông, weather, bank loans, civil
    papers, schooling ...; read before and after typo repair) and the best entry does not
-   speak of it; if it carries no domain term and the best score is not strong; if the best
+   speak of it; if it carries no domain term and the best entry's own words do not match it
+   strongly; if under ``known_min`` of its subject words and word pairs occur anywhere in the
+   content (it is about something else: "đăng ký xe máy"); if the best
    entry contains under ``subject_min`` of what the question is about (its words beyond
    procedure words); if the best score is under ``threshold`` (``short_extra`` more for a
    question of at most ``short_words`` content syllables); or if the runner-up of another
@@ -25,7 +30,7 @@ Pipeline (all on ``normalize``d text):
 
 Synonyms of the domain thesaurus (``knowledge/rules/thesaurus.yaml``) are rewritten to one
 form on both sides (entries at build time, the question at match time). ``threshold``,
-``margin``, ``subject_min`` and the short-question extra are calibrated by nested
+``margin``, ``subject_min``, ``known_min`` and the short-question extra are calibrated by nested
 cross-validation over held-out phrasings and out-of-scope lines (bench/faq_bench.py prints
 the values fitted on all folds; tests/test_faq_devset.py checks these constants are them).
 """
@@ -33,6 +38,7 @@ the values fitted on all folds; tests/test_faq_devset.py checks these constants 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -100,16 +106,45 @@ DOMAIN_TERMS: frozenset[str] = frozenset(
 # phrasings are held out in turn and asked of a matcher built without them, with the OOS
 # lines (asked also as if their off-topic subject were not listed); the parameters with the
 # most right decisions (answer rate + refusal rate) are kept.
-THRESHOLD = 0.40
+THRESHOLD = 0.56
 # Two entries of different topics closer than this: ask rather than guess.
 MARGIN = 0.0
 # Minimum share of a question's subject the best entry must contain (cross-validated).
-SUBJECT_MIN = 0.1
+SUBJECT_MIN = 0.0
 # Short questions (at most SHORT_WORDS content syllables) need SHORT_EXTRA more.
 SHORT_WORDS = 7
-SHORT_EXTRA = 0.1
+SHORT_EXTRA = 0.15
+# Minimum share of the question's subject words and pairs the content knows at all.
+KNOWN_MIN = 0.6
 # Added to entries of the conversation's previous topic when reading a follow-up.
 TOPIC_BONUS = 0.06
+# Share of a follow-up's topic belief that comes from the conversation's previous topic.
+FOLLOWUP_TOPIC_SHARE = 0.35
+
+# Fields of an entry's document, by weight: each phrasing 1, the title TITLE_WEIGHT (a
+# short statement of the subject), the answer's first sentence LEAD_WEIGHT and the whole
+# answer ANSWER_WEIGHT (they speak of the subject in words the phrasings may not use).
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 0.3
+ANSWER_WEIGHT = 0.2
+# Topic model (naive Bayes over the pooled words of every entry of a topic): its belief
+# adds up to TOPIC_WEIGHT to an entry, scaled by the entry's own lexical evidence
+# (TOPIC_GAIN × its BM25 share, at most 1). NB_ALPHA: additive smoothing; NB_TEMP: the
+# log-likelihood is divided by NB_TEMP × sqrt(known terms) before the softmax.
+TOPIC_WEIGHT = 0.3
+TOPIC_GAIN = 4.0
+NB_ALPHA = 0.1
+NB_TEMP = 1.0
+# These six were chosen on the cross-validated ranking (bench/faq_bench.py), not on any
+# evaluation file; the decision constants above are then fitted by the same CV.
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _lead(answer: str) -> str:
+    """The answer's first sentence: what the entry is about."""
+    m = re.search(r"[.!?\n]\s", answer)
+    return answer[: m.start()] if m else answer
 
 
 @dataclass(frozen=True)
@@ -129,6 +164,9 @@ class MatchResult:
     coverage: float | None = None
     # Content syllables of the question (stopwords dropped).
     length: int = 0
+    # Share of the question's subject words and word pairs the content uses anywhere
+    # (None: no subject words): low when the question is about something else.
+    known: float | None = None
 
 
 _ASKERS = frozenset({"em", "minh", "toi", "anh", "chi", "xin", "ban", "cho", "muon", "can"})
@@ -145,6 +183,12 @@ def _strip_filler(toks: list[str]) -> list[str]:
 
 
 strip_filler = _strip_filler
+
+
+def _add(doc: dict[str, float], terms: Iterable[str], weight: float) -> None:
+    if weight:
+        for t in terms:
+            doc[t] = doc.get(t, 0.0) + weight
 
 
 def _terms(toks: Sequence[str]) -> list[str]:
@@ -175,7 +219,21 @@ class Matcher:
         per_topic: int = 1,
         short_words: int = SHORT_WORDS,
         short_extra: float = SHORT_EXTRA,
+        answer_weight: float = ANSWER_WEIGHT,
+        lead_weight: float = LEAD_WEIGHT,
+        topic_weight: float = TOPIC_WEIGHT,
+        nb_alpha: float = NB_ALPHA,
+        nb_temp: float = NB_TEMP,
+        title_weight: float = TITLE_WEIGHT,
+        known_min: float = KNOWN_MIN,
+        topic_gain: float = TOPIC_GAIN,
     ) -> None:
+        self.topic_gain = topic_gain
+        # Share of the question's subject the content must know (``known_share``).
+        self.known_min = known_min
+        self.topic_weight = topic_weight
+        self.nb_alpha = nb_alpha
+        self.nb_temp = nb_temp
         self.thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
         self.threshold = threshold
         self.margin = margin
@@ -199,38 +257,50 @@ class Matcher:
 
         self.ids: list[str] = []
         self.topics: list[str] = []
-        docs: list[Counter[str]] = []
+        docs: list[dict[str, float]] = []
         # Phrasings (normalised, stopwords dropped) for fuzzy reranking, per entry.
         self.phrasings: list[list[str]] = []
         # Every syllable sequence of an entry, to tell whether it speaks of an off-topic
         # subject itself ("khuyến công có giống khuyến nông không").
         self.entry_texts: list[list[list[str]]] = []
         seen: set[str] = set()
+        answer_terms: dict[str, tuple[list[str], list[str]]] = {}
         for entry in entries:
             if entry.id in seen:
                 continue
             seen.add(entry.id)
             self.ids.append(entry.id)
             self.topics.append(entry.topic)
-            counter: Counter[str] = Counter()
+            doc: dict[str, float] = {}
             texts: list[str] = []
             token_lists: list[list[str]] = []
-            for text in (*entry.questions, entry.title):
+            for text, weight in (*((q, 1.0) for q in entry.questions), (entry.title, title_weight)):
                 toks = self.thesaurus.rewrite(_strip_filler(norm_tokens(text)))
                 token_lists.append(toks)
-                counter.update(_terms(toks))
+                _add(doc, _terms(toks), weight)
                 content = " ".join(t for t in toks if t not in STOPWORDS)
                 if content and content not in texts:
                     texts.append(content)
-            docs.append(counter)
-            self.doc_terms.append(frozenset(counter))
+            # The answer speaks of its subject in words the phrasings may not use: its
+            # first sentence says what the entry is about, the rest weighs less.
+            answer = _PLACEHOLDER.sub(" ", str(getattr(entry, "answer", "") or ""))
+            if answer not in answer_terms:  # copies of one answer are read once
+                answer_terms[answer] = (
+                    _terms(self.thesaurus.rewrite(norm_tokens(_lead(answer)))),
+                    _terms(self.thesaurus.rewrite(norm_tokens(answer))),
+                )
+            lead_terms, body_terms = answer_terms[answer]
+            _add(doc, lead_terms, lead_weight)
+            _add(doc, body_terms, answer_weight)
+            docs.append(doc)
+            self.doc_terms.append(frozenset(doc))
             self.phrasings.append(texts)
             self.entry_texts.append(token_lists)
         self._build_index(docs)
 
     # ----------------------------------------------------------------------------------
 
-    def _build_index(self, docs: list[Counter[str]]) -> None:
+    def _build_index(self, docs: list[dict[str, float]]) -> None:
         n = len(docs)
         self.n_docs = n
         lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
@@ -256,7 +326,41 @@ class Matcher:
             for t, (ids, ws) in postings.items()
         }
         self.vocab = sorted({t for t in df if " " not in t})
-        self.topic_arr = self.topics
+        self._build_topic_model(docs)
+
+    def _build_topic_model(self, docs: list[dict[str, float]]) -> None:
+        """Multinomial naive Bayes over topics: every entry of a topic pools its words, so
+        a question phrased unlike any single entry still finds the topic whose vocabulary
+        it shares."""
+        self.topic_names = list(dict.fromkeys(self.topics))
+        index = {t: j for j, t in enumerate(self.topic_names)}
+        self.topic_of = np.array([index[t] for t in self.topics], dtype=np.int32)
+        n_t = len(self.topic_names)
+        column: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for i, d in enumerate(docs):
+            j = index[self.topics[i]]
+            for term, c in d.items():
+                rows.append(column.setdefault(term, len(column)))
+                cols.append(j)
+                vals.append(c)
+        counts = np.zeros((len(column), n_t))
+        np.add.at(counts, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)), vals)
+        totals = counts.sum(axis=0)
+        v = max(1, len(column))
+        logp = np.log((counts + self.nb_alpha) / (totals + self.nb_alpha * v))
+        self.nb = {t: logp[r] for t, r in column.items()}
+
+    def topic_posterior(self, terms: Sequence[str]) -> np.ndarray | None:
+        known = [self.nb[t] for t in terms if t in self.nb]
+        if not known or not self.topic_names:
+            return None
+        lp = np.sum(known, axis=0) / (self.nb_temp * math.sqrt(len(known)))
+        lp -= lp.max()
+        p = np.exp(lp)
+        return p / p.sum()
 
     def _repair(self, toks: list[str]) -> tuple[list[str], set[str]]:
         """Replace unknown syllables with a content syllable at edit distance 1."""
@@ -291,6 +395,35 @@ class Matcher:
                 covered += weight
         return covered / total if total > 0.0 else None
 
+    def closeness(self, question: str, entry_id: str) -> float:
+        """How nearly ``question`` is one of the entry's phrasings or its title, word for
+        word as the index sees them (0..1): a one-word question is answered only when it is
+        all but the entry's own question."""
+        try:
+            i = self.ids.index(entry_id)
+        except ValueError:
+            return 0.0
+        toks = self.query_tokens(question)
+        text = " ".join(t for t in toks if t not in STOPWORDS) or " ".join(toks)
+        return max((fuzz.token_sort_ratio(text, p) / 100.0 for p in self.phrasings[i]), default=0.0)
+
+    def known_share(self, toks: Sequence[str]) -> float | None:
+        """The share of the question's subject (its words beyond stopwords and procedure
+        words, and the pairs of such words: Vietnamese compounds) that the content uses
+        anywhere. "đăng ký xe máy", "thủ tục làm sổ đỏ" name things no entry speaks of;
+        an unseen phrasing of a khuyến công question still uses the programme's words."""
+        generic = self.thesaurus.generic
+        words = [t for t in toks if t not in STOPWORDS and t not in generic]
+        pairs = [
+            f"{a} {b}"
+            for a, b in zip(toks, toks[1:], strict=False)
+            if a not in STOPWORDS and b not in STOPWORDS and not (a in generic and b in generic)
+        ]
+        items = words + pairs
+        if not items:
+            return None
+        return sum(1 for t in items if t in self.idf) / len(items)
+
     def entries_speaking_of(self, question: str) -> list[str]:
         """Ids of the entries whose phrasings name an off-topic subject the question names
         ("khuyến nông" → "Khuyến công có giống khuyến nông không?")."""
@@ -304,24 +437,26 @@ class Matcher:
         ]
 
     def _pick(
-        self, combined: list[tuple[float, int]], n: int, per_topic: int
-    ) -> list[tuple[float, int]]:
+        self, combined: list[tuple[float, float, int]], n: int, per_topic: int
+    ) -> list[tuple[float, float, int]]:
         """The ``n`` candidates to show, best first, at most ``per_topic`` entries of one
         topic while other topics are left: three entries of one topic would hide the other
-        readings of the question (when unsure, the user picks among different subjects)."""
-        picked: list[tuple[float, int]] = []
-        rest: list[tuple[float, int]] = []
+        readings of the question (when unsure, the user picks among different subjects).
+        ``combined``: (score, raw lexical score, entry index), best first."""
+        picked: list[tuple[float, float, int]] = []
+        rest: list[tuple[float, float, int]] = []
         per: Counter[str] = Counter()
-        for s, i in combined:
+        for row in combined:
             if len(picked) >= n:
                 break
-            if per[self.topics[i]] < per_topic:
-                picked.append((s, i))
-                per[self.topics[i]] += 1
+            topic = self.topics[row[2]]
+            if per[topic] < per_topic:
+                picked.append(row)
+                per[topic] += 1
             else:
-                rest.append((s, i))
+                rest.append(row)
         picked.extend(rest[: n - len(picked)])
-        picked.sort(key=lambda x: (-x[0], x[1]))
+        picked.sort(key=lambda x: (-x[0], -x[1], x[2]))
         return picked
 
     def query_tokens(self, question: str) -> list[str]:
@@ -348,12 +483,12 @@ class Matcher:
         ideal = 0.0
         for t in terms:
             factor = 0.8 if t in repaired else 1.0
-            post = self.postings.get(t)
-            if post is None:
+            posting = self.postings.get(t)
+            if posting is None:
                 ideal += self.unknown_idf * (self.unknown_bigram if " " in t else 1.0)
                 continue
             ideal += self.idf[t]
-            ids, ws = post
+            ids, ws = posting
             scores[ids] += ws * factor
         if ideal <= 0.0 or not scores.any():
             return MatchResult(True, None, [], "no known words")
@@ -365,58 +500,84 @@ class Matcher:
         else:
             idx = np.arange(self.n_docs)
         query_text = " ".join(t for t in toks if t not in STOPWORDS) or " ".join(toks)
-        combined: list[tuple[float, int]] = []
+        combined: list[tuple[float, float, int]] = []
+        # Each entry's score from its own words alone (no topic model, no follow-up bonus).
+        own_words: dict[int, float] = {}
         fw = self.fuzzy_weight
+        tw = self.topic_weight
+        post = self.topic_posterior(terms) if tw else None
+        if post is not None and prefer_topic in self.topic_names:
+            # A follow-up: the conversation tells the topic as much as the words do.
+            post = post * (1.0 - FOLLOWUP_TOPIC_SHARE)
+            post[self.topic_names.index(prefer_topic)] += FOLLOWUP_TOPIC_SHARE
         for i in idx:
             i = int(i)
-            lexical = min(1.0, float(scores[i]))
-            if lexical <= 0.0:
+            raw = float(scores[i])
+            if raw <= 0.0:
                 continue
             fz = 0.0
             for p in self.phrasings[i]:
                 s = fuzz.token_sort_ratio(query_text, p)
                 if s > fz:
                     fz = s
-            value = (1.0 - fw) * lexical + fw * fz / 100.0
+            # The topic model lifts an entry in proportion to its own lexical evidence, so
+            # that a confident topic never makes a weak match look strong. Entries are ranked
+            # on the whole value; it is shown and decided capped at 1.
+            own = (1.0 - fw) * min(1.0, raw) + fw * fz / 100.0
+            value = own
+            if post is not None:
+                evidence = min(1.0, self.topic_gain * raw)
+                value += tw * evidence * float(post[self.topic_of[i]])
             if prefer_topic is not None and self.topics[i] == prefer_topic:
                 value += TOPIC_BONUS
-            combined.append((min(1.0, value), i))
-        # Best first; ties broken by entry order so results are deterministic.
-        combined.sort(key=lambda x: (-x[0], x[1]))
+            combined.append((value, raw, i))
+            own_words[i] = own
+        # Best first; ties broken by the lexical score, then entry order (deterministic).
+        combined.sort(key=lambda x: (-x[0], -x[1], x[2]))
 
         if not combined:
             return MatchResult(True, None, [], "no candidates")
         # A follow-up is read within the previous topic: its entries are not spread out.
         per_topic = self.per_topic if prefer_topic is None else max(k, 2)
         picked = self._pick(combined, max(k, 2), per_topic)
-        cands = [Candidate(self.ids[i], self.topics[i], round(s, 4)) for s, i in picked]
+        cands = [
+            Candidate(self.ids[i], self.topics[i], round(min(1.0, s), 4)) for s, _raw, i in picked
+        ]
         best = cands[0]
         shown = cands[:k]
-        coverage = self.subject_coverage(terms, combined[0][1])
+        coverage = self.subject_coverage(terms, combined[0][2])
         length = sum(1 for t in toks if t not in STOPWORDS)
+        known = self.known_share(toks)
+
+        def refuse(reason: str) -> MatchResult:
+            return MatchResult(True, None, shown, reason, coverage, length, known)
+
         threshold = self.threshold + (self.short_extra if length <= self.short_words else 0.0)
         off = list(dict.fromkeys([*off, *self.thesaurus.off_topic_in(toks)]))
         if off:
             # Refused, unless the question compares it with khuyến công and the entry does
             # too ("khuyến công có giống khuyến nông không").
-            best_i = combined[0][1]
+            best_i = combined[0][2]
             compared = _contains(toks, ("khuyen", "cong")) and any(
                 _contains(text, p) for p in off for text in self.entry_texts[best_i]
             )
             if not compared:
-                return MatchResult(True, None, shown, "off topic", coverage, length)
+                return refuse("off topic")
         has_domain = any(t in DOMAIN_TERMS for t in terms) or any(t in DOMAIN_TERMS for t in toks)
-        if not has_domain and best.score < self.thesaurus.strong_without_domain:
-            return MatchResult(True, None, shown, "no domain term", coverage, length)
+        # Without a khuyến công word, only the entry's own words may vouch for the answer.
+        if not has_domain and own_words[combined[0][2]] < self.thesaurus.strong_without_domain:
+            return refuse("no domain term")
+        if known is not None and known < self.known_min:
+            return refuse("unknown subject")
         if coverage is not None and coverage < self.subject_min:
-            return MatchResult(True, None, shown, "subject not covered", coverage, length)
+            return refuse("subject not covered")
         if best.score < threshold:
-            return MatchResult(True, None, shown, "low score", coverage, length)
+            return refuse("low score")
         if len(cands) > 1:
             second = cands[1]
             if second.topic != best.topic and best.score - second.score < self.margin:
-                return MatchResult(True, None, shown, "ambiguous", coverage, length)
-        return MatchResult(False, best, shown, "", coverage, length)
+                return refuse("ambiguous")
+        return MatchResult(False, best, shown, "", coverage, length, known)
 
 
 def _contains(toks: Sequence[str], phrase: Sequence[str]) -> bool:

@@ -142,6 +142,26 @@ ABBREVIATIONS: dict[str, str] = {
     "vd": "vi du",
     "tg": "thoi gian",
     "tgian": "thoi gian",
+    "ms": "moi",
+    "nc": "noi chuyen",
+    "nhiu": "nhieu",
+    "bnhiu": "bao nhieu",
+    "khum": "khong",
+    "mun": "muon",
+    "bit": "biet",
+    "dag": "dang",
+    "lsao": "lam sao",
+    "ntnao": "nhu the nao",
+    "tgia": "tham gia",
+    "ctrinh": "chuong trinh",
+    "dtao": "dao tao",
+    "kphi": "kinh phi",
+    "qly": "quan ly",
+    "ktra": "kiem tra",
+    "ttin": "thong tin",
+    "spham": "san pham",
+    "dnghiep": "doanh nghiep",
+    "nthon": "nong thon",
     # money and units
     "tr": "trieu",
     "trd": "trieu dong",
@@ -194,6 +214,9 @@ ABBREVIATIONS: dict[str, str] = {
     "admin": "can bo",
     "cb": "can bo",
     "sp": "san pham",
+    "cs": "co so",
+    "csx": "co so san xuat",
+    "cssx": "co so san xuat",
     "ld": "lao dong",
     "mmtb": "may moc thiet bi",
     "mhtd": "mo hinh trinh dien",
@@ -229,6 +252,11 @@ _FOLLOWED_BY: dict[str, tuple[frozenset[str], str]] = {
     "dk": (frozenset({"kd", "kinh", "hs", "kcqg", "online"}), "dang ky"),
     # "dt nghe" is đào tạo nghề; otherwise đt is điện thoại
     "dt": (frozenset({"nghe", "lao", "ld", "tho", "cho", "quan", "ky"}), "dao tao"),
+}
+# Context rules: (token, set of preceding tokens) -> replacement.
+_PRECEDED_BY: dict[str, tuple[frozenset[str], str]] = {
+    # "nhà nc" is nhà nước; otherwise "nc" is teencode for nói chuyện
+    "nc": (frozenset({"nha"}), "nuoc"),
 }
 # "tt": thông tư before a number or a document word, trung tâm otherwise.
 _TT_THONG_TU_NEXT = frozenset({"lien", "so", "bct", "btc", "huong"})
@@ -328,9 +356,25 @@ def _token_simple(token: str) -> str:
     return token
 
 
+# "đk" typed with its đ is đăng ký or điều kiện, never the "dk" of "được" (teencode for
+# được is typed without a đ): marked before folding, read with its neighbours in ``tokens``.
+_DK_RE = re.compile(r"(?<![^\W\d_])[đĐ][kK](?![^\W\d_])")
+_DK = "dkdiacritic"
+# After these, or before these, "đk" is điều kiện ("đủ đk", "đk gì", "những đk nào").
+_DIEU_KIEN_BEFORE = frozenset({"du", "co", "nhung", "cac", "dap", "ung", "voi", "ve", "theo"})
+_DIEU_KIEN_AFTER = frozenset({"gi", "j", "de", "nao", "la", "ra", "sao", "cua", "duoc", "dc"})
+
+
+def _dang_ky_or_dieu_kien(prev: str, nxt: str) -> str:
+    if prev in _DIEU_KIEN_BEFORE or nxt in _DIEU_KIEN_AFTER:
+        return "dieu kien"
+    return "dang ky"
+
+
 def _prepare(text: str) -> list[str]:
     """Fold, lower-case and split into raw tokens."""
     if not text.isascii():
+        text = _DK_RE.sub(f" {_DK} ", text)
         # NFKC: full-width letters, ligatures; folding then handles any tone placement.
         text = fold(unicodedata.normalize("NFKC", text))
     text = text.lower()
@@ -357,6 +401,14 @@ def tokens(text: str) -> list[str]:
                 out.extend(("thong", "tu"))
             else:
                 out.extend(("trung", "tam"))
+            continue
+        if token == _DK:
+            prev = raw[i - 1] if i else ""
+            out.extend(_dang_ky_or_dieu_kien(prev, nxt).split())
+            continue
+        after = _PRECEDED_BY.get(token)
+        if after is not None and i and raw[i - 1] in after[0]:
+            out.extend(after[1].split())
             continue
         rule = _FOLLOWED_BY.get(token)
         if rule is not None and nxt in rule[0]:

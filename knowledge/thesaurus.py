@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from knowledge.normalize import tokens as norm_tokens
@@ -32,7 +32,7 @@ class Thesaurus:
     # Procedure and question syllables that say nothing about a question's subject.
     generic: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def longest(self) -> int:
         return max((len(v) for v in self.synonyms), default=0)
 
@@ -58,13 +58,22 @@ class Thesaurus:
 
         return cls.from_data(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
+    @cached_property
+    def _starts(self) -> frozenset[str]:
+        """First syllables of the variant phrases: most syllables start none."""
+        return frozenset(v[0] for v in self.synonyms)
+
     def rewrite(self, toks: Sequence[str]) -> list[str]:
         """Every variant phrase replaced by its canonical phrase (longest match first)."""
         if not self.synonyms:
             return list(toks)
         out: list[str] = []
-        i, n, longest = 0, len(toks), self.longest
+        i, n, longest, starts = 0, len(toks), self.longest, self._starts
         while i < n:
+            if toks[i] not in starts:
+                out.append(toks[i])
+                i += 1
+                continue
             for size in range(min(longest, n - i), 0, -1):
                 canonical = self.synonyms.get(tuple(toks[i : i + size]))
                 if canonical is not None:

@@ -79,6 +79,7 @@ def cv():  # type: ignore[no-untyped-def]
         bench.MATCHER_SUBJECTS,
         shorts=bench.MATCHER_SHORTS,
         fitted=fitted,
+        knowns=bench.MATCHER_KNOWN,
     )
     plain, _ = bench.cross_validate(bench.baseline_raw(bench.bm25_baseline), entries, oos)
     bench.print_cv("matcher", ours, [])
@@ -110,8 +111,45 @@ def test_cross_validated_top3_is_not_below_plain_bm25(cv) -> None:  # type: igno
 def test_cross_validated_out_of_scope_refused(cv) -> None:  # type: ignore[no-untyped-def]
     ours, _, _ = cv
     assert _rate(ours, what="oos") >= 95.0
-    # Asked as if the off-topic list did not name their subject, most are still refused.
-    assert _rate(ours, "unlisted", "oos") >= 75.0
+    # Asked as if the off-topic list did not name their subject, most are still refused:
+    # the decision reads what the question is about, not only the list.
+    assert _rate(ours, "unlisted", "oos") >= 85.0
+
+
+def test_cross_validated_figures_improved_on_the_previous_matcher(cv) -> None:  # type: ignore[no-untyped-def]
+    """Guard against regressions: the matcher before issue 12's generalisation work scored
+    66.5% top-1 and 87.9% top-3 under this protocol."""
+    ours, _, _ = cv
+    assert _rate(ours) >= 69.0
+    assert _rate(ours, what="top3") >= 93.0
+
+
+@pytest.fixture(scope="module")
+def heldout():  # type: ignore[no-untyped-def]
+    """bench/heldout_questions.yaml through the shipped matcher: never tuned on, reported."""
+    from knowledge.content import load_entries
+    from knowledge.matcher import Matcher
+
+    bench = _bench()
+    entries = load_entries()
+    matcher = Matcher(entries)
+    lines = bench.read_heldout(bench.HELDOUT, entries)
+
+    def entry_of(question: str) -> str | None:
+        r = matcher.match(question)
+        return None if r.fallback or r.best is None else r.best.entry_id
+
+    report = bench.print_heldout("held-out file", bench.matcher_predictor(matcher), lines, entry_of)
+    right = sum(1 for line, ids in lines if ids and entry_of(line.question) in ids)
+    return report, 100.0 * right / sum(1 for _, ids in lines if ids)
+
+
+def test_hand_written_held_out_questions(heldout) -> None:  # type: ignore[no-untyped-def]
+    report, right_entry = heldout
+    assert report.top1 >= 93.0
+    assert report.top3 >= 98.0
+    assert report.oos >= 90.0
+    assert right_entry >= 90.0
 
 
 def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ignore[no-untyped-def]
@@ -123,8 +161,9 @@ def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ig
         matcher.MARGIN,
         matcher.SUBJECT_MIN,
         matcher.SHORT_EXTRA,
+        matcher.KNOWN_MIN,
         matcher.SHORT_WORDS,
     )
-    got = (fitted.threshold, fitted.margin, fitted.subject, fitted.short_extra)
-    assert shipped[:4] == pytest.approx(got)
-    assert shipped[4] == fitted.short_words
+    got = (fitted.threshold, fitted.margin, fitted.subject, fitted.short_extra, fitted.known)
+    assert shipped[:5] == pytest.approx(got)
+    assert shipped[5] == fitted.short_words

@@ -132,3 +132,24 @@ def test_long_input_is_fast() -> None:
     out = normalize(text)
     assert time.perf_counter() - start < 0.5  # generous: the point is "not quadratic"
     assert out.startswith("co so toi muon dau tu may ep dau lac duoc ho tro khong")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "đk" typed with its đ: đăng ký, or điều kiện next to a question about conditions
+        ("đk tham gia hội chợ ntn", "dang ky tham gia hoi cho nhu the nao"),
+        ("ĐK kinh doanh", "dang ky kinh doanh"),
+        ("cần những đk gì", "can nhung dieu kien gi"),
+        ("đủ đk để đc hỗ trợ ko", "du dieu kien de duoc ho tro khong"),
+        # "dk" without a đ stays teencode for được
+        ("dk ho tro ko", "duoc ho tro khong"),
+        ("cs sx cua e o xa", "co so san xuat cua em o xa"),
+        ("nhà nc hỗ trợ bnhiu", "nha nuoc ho tro bao nhieu"),
+        ("cho em nc voi can bo", "cho em noi chuyen voi can bo"),
+        ("tgia ctrinh dtao nghe", "tham gia chuong trinh dao tao nghe"),
+        ("kphi khuyen cong j", "kinh phi khuyen cong gi"),
+    ],
+)
+def test_more_teencode_read_in_context(text: str, expected: str) -> None:
+    assert normalize(text) == expected

@@ -43,7 +43,9 @@ TOO_VAGUE = (
     "Bạn muốn hỏi cụ thể điều gì? Chọn một câu bên dưới, hoặc gõ rõ hơn "
     "(ví dụ: «hỗ trợ máy móc bao nhiêu tiền»)."
 )
-# A question of this many words or fewer is answered only when the match is near certain.
+# A question of this many words or fewer is answered only when the match is near certain
+# and the question is all but one of the entry's own phrasings («khuyến công»), not a word
+# many entries share («cnnt», «hỗ trợ»).
 SHORT_QUESTION = 2
 SURE_FOR_SHORT = 0.95
 # Browsing: topics in a few groups, so that no screen shows more than a handful of buttons.
@@ -242,7 +244,14 @@ class FaqFeature(Feature):
         short = len(question.split()) <= SHORT_QUESTION
         if not result.fallback and result.best is not None:
             entry = kb.entry(result.best.entry_id)
-            sure = decision.followup or not short or result.best.score >= SURE_FOR_SHORT
+            sure = (
+                decision.followup
+                or not short
+                or (
+                    result.best.score >= SURE_FOR_SHORT
+                    and kb.matcher.closeness(question, result.best.entry_id) >= SURE_FOR_SHORT
+                )
+            )
             if entry is not None and sure:
                 return [await self._give(ctx, kb, entry, question, result.candidates)]
             if entry is not None:
@@ -498,6 +507,7 @@ def decide(kb: KnowledgeBase, question: str, previous: Entry | None) -> Decision
         return Decision(result)
     use_followup = (
         _starts_like_followup(question)
+        or result.coverage is None  # only procedure words («được bao nhiêu %»): no subject
         or result.fallback
         or result.best is None
         or result.best.score < SELF_CONTAINED
