@@ -225,6 +225,10 @@ class DraftFilter:
         return {k: v for k, v in values.items() if v}
 
 
+# The query-string parameters of a filter (``DraftFilter.params``, ``read_filter``).
+FILTER_KEYS = ("status", "province", "support", "from", "to")
+
+
 def _read_day(text: str) -> date | None:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
@@ -406,7 +410,8 @@ async def draft_document(
 class StatusError(ValueError):
     """The change can't be made; ``str(exc)`` says why (Vietnamese, for staff).
     ``code``: 1 nothing to change, 2 not allowed. ``field``: the form field at fault
-    (status or note). ``forceable``: only the workflow stands in the way."""
+    (status or note; "draft" when there is no such confirmed draft). ``forceable``: only
+    the workflow stands in the way."""
 
     def __init__(
         self, message: str, code: int, field: str = "status", forceable: bool = False
@@ -483,7 +488,7 @@ async def change_status(
     repo = DraftRepo(session)
     draft = await repo.get(draft_id, lock=True)
     if draft is None or draft.status in UNFINISHED:
-        raise StatusError(f"Không có hồ sơ #{draft_id} (đã xác nhận).", 1)
+        raise StatusError(f"Không có hồ sơ #{draft_id} (đã xác nhận).", 1, "draft")
     if status == draft.status:
         raise StatusError(f"Hồ sơ #{draft.id} đã ở trạng thái «{status_label(draft.status)}».", 1)
     allowed = TRANSITIONS.get(draft.status, set())

@@ -120,17 +120,19 @@ async def overview(session: AsyncSession, now: datetime) -> Overview:
     bounds = [at_local(first + timedelta(days=i), 0) for i in range(CHART_DAYS + 1)]
     week_start = at_local(today - timedelta(days=6), 0)
 
-    def totals(per_day: list[int]) -> tuple[int, int]:
-        return per_day[-1], sum(per_day[-7:])
+    def totals(counts: list[int]) -> tuple[int, int]:
+        """(today, the last 7 days) from counts per range ending with today's."""
+        return counts[-1], sum(counts[-7:])
 
     answered = await stats.per_range("answered", bounds)
     unanswered = await stats.per_range("unanswered", bounds)
-    tickets = await stats.per_range("tickets", bounds)
-    drafts_days = await stats.per_range("drafts_confirmed", bounds)
-    leads_days = await stats.per_range("leads", bounds)
-    users_days = await stats.per_range("users", bounds)
     (a_today, a_week), (u_today, u_week) = totals(answered), totals(unanswered)
-    t_today, t_week = totals(tickets)
+    # The rest only needs today and the week: two ranges (the earlier six days, today).
+    week = [week_start, bounds[-2], bounds[-1]]
+    t_today, t_week = totals(await stats.per_range("tickets", week))
+    drafts_today, drafts_week = totals(await stats.per_range("drafts_confirmed", week))
+    leads_today, leads_week = totals(await stats.per_range("leads", week))
+    users_today, users_week = totals(await stats.per_range("users", week))
 
     by_status = await stats.drafts_by_status()
     order = [*STAFF_STATUSES, *sorted(set(by_status) - set(STAFF_STATUSES))]
@@ -155,14 +157,14 @@ async def overview(session: AsyncSession, now: datetime) -> Overview:
         week=Questions(a_week, u_week, t_week),
         open_tickets=await stats.open_tickets(),
         drafts=drafts,
-        drafts_today=drafts_days[-1],
-        drafts_week=sum(drafts_days[-7:]),
+        drafts_today=drafts_today,
+        drafts_week=drafts_week,
         leads=leads,
-        leads_today=leads_days[-1],
-        leads_week=sum(leads_days[-7:]),
+        leads_today=leads_today,
+        leads_week=leads_week,
         channels=channels,
-        users_today=users_days[-1],
-        users_week=sum(users_days[-7:]),
+        users_today=users_today,
+        users_week=users_week,
         outbox=OutboxHealth(
             due=health["due"],
             scheduled=health["scheduled"],

@@ -1,5 +1,5 @@
 """Indexes for the staff pages: the «Hồ sơ» filters (province, support content, creation
-date) and the overview's count of drafts confirmed per day.
+date) and the overview's counts of drafts confirmed and users new in a period.
 
 Revision ID: 0009_web_indexes
 Revises: 0003_drafts
@@ -13,18 +13,19 @@ branch_labels = ("web_indexes",)
 depends_on = None
 
 INDEXES = {
-    "ix_drafts_province_code": ["province_code"],
-    "ix_drafts_support_type": ["support_type"],
-    "ix_drafts_created_at": ["created_at"],
-    "ix_drafts_confirmed_at": ["confirmed_at"],
+    "ix_drafts_province_code": ("drafts", ["province_code"]),
+    "ix_drafts_support_type": ("drafts", ["support_type"]),
+    "ix_drafts_created_at": ("drafts", ["created_at"]),
+    "ix_drafts_confirmed_at": ("drafts", ["confirmed_at"]),
+    "ix_users_first_seen": ("users", ["first_seen"]),
 }
 
 
 def upgrade() -> None:
-    for name, columns in INDEXES.items():
-        op.create_index(name, "drafts", columns)
+    for name, (table, columns) in INDEXES.items():
+        op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
-    for name in INDEXES:
-        op.drop_index(name, table_name="drafts")
+    for name, (table, _) in INDEXES.items():
+        op.drop_index(name, table_name=table)
