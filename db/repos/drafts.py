@@ -144,6 +144,16 @@ class DraftRepo:
         query = criteria.apply(select(Draft)).order_by(Draft.id.desc()).offset(offset).limit(limit)
         return (await self.session.scalars(query)).all(), int(total or 0)
 
+    async def with_phone(self, phone: str, limit: int = 50) -> Sequence[Draft]:
+        """Drafts giving this phone (national form), newest first, abandoned ones left out."""
+        query = (
+            select(Draft)
+            .where(Draft.phone == phone, Draft.status != "abandoned")
+            .order_by(Draft.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(select(Draft.status, func.count()).group_by(Draft.status))
         return {status: int(n) for status, n in rows.all()}

@@ -321,6 +321,44 @@ async def list_drafts(
     return DraftPage(drafts, total, page, per_page)
 
 
+SEARCH_HELP = "Gõ mã hồ sơ (ví dụ 12) hoặc số điện thoại của chủ cơ sở (ví dụ 0912 345 678)."
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search typed by staff found: one draft by its number, or the drafts of a
+    phone; ``error`` says what to type instead."""
+
+    draft_id: int | None = None
+    drafts: Sequence[Draft] = ()
+    error: str | None = None
+
+
+async def find_drafts(session: AsyncSession, text: str) -> Found:
+    """A draft by its number («12», «#12») or the drafts of an owner's phone as typed
+    («0912 345 678», «+84 912…»). The text is personal data: the caller neither logs it nor
+    puts it in a URL."""
+    import re
+
+    from knowledge.phones import vn_phone
+
+    text = text.strip()[:40]
+    number = re.fullmatch(r"#?\s*(\d{1,8})", text)
+    repo = DraftRepo(session)
+    if number:
+        draft = await repo.get(int(number.group(1)))
+        if draft is None or draft.status == "abandoned":
+            return Found(error=f"Không có hồ sơ #{number.group(1)}.")
+        return Found(draft_id=draft.id)
+    phone = vn_phone(text) if text else None
+    if phone is None:
+        return Found(error=SEARCH_HELP)
+    drafts = await repo.with_phone(phone)
+    if not drafts:
+        return Found(error="Không có hồ sơ nào với số điện thoại này.")
+    return Found(drafts=drafts)
+
+
 async def export_rows(session: AsyncSession, flt: DraftFilter) -> list[dict[str, Any]]:
     """Every draft matching, oldest first, as codes (the command line's CSV/XLSX)."""
     rows = []
