@@ -373,12 +373,20 @@ async def export_sheet(
     session: AsyncSession, flt: DraftFilter
 ) -> tuple[list[str], list[list[Any]]]:
     """Every draft matching as staff read it in Excel: Vietnamese headings, labels, local
-    times, amounts as numbers (so that they add up)."""
+    times, amounts as numbers (so that they add up). The rows are made in a worker thread:
+    thousands of drafts must not hold up the webhooks served by the same process."""
+    import asyncio
+
+    drafts = await DraftRepo(session).matching(flt.criteria())
+    rows = await asyncio.to_thread(_sheet_rows, drafts)
+    return [FIELD_LABELS[name] for name in EXPORT_FIELDS], rows
+
+
+def _sheet_rows(drafts: Sequence[Draft]) -> list[list[Any]]:
     from knowledge.formats import to_local
 
-    headers = [FIELD_LABELS[name] for name in EXPORT_FIELDS]
     rows: list[list[Any]] = []
-    for draft in await DraftRepo(session).matching(flt.criteria()):
+    for draft in drafts:
         row: list[Any] = []
         for name in EXPORT_FIELDS:
             value = getattr(draft, name)
@@ -390,7 +398,7 @@ async def export_sheet(
                 text = shown(draft, name)
                 row.append("" if text == "-" else text)
         rows.append(row)
-    return headers, rows
+    return rows
 
 
 # --- one draft ------------------------------------------------------------------------------
