@@ -92,3 +92,4 @@ async def test_status_change_reaches_the_owner_in_telegram(
     assert notice["method"] == "sendMessage"
     assert f"Hồ sơ #{draft_id}" in notice["text"] and "Đã nộp" in notice["text"]
     assert note in notice["text"]
+    assert len(list(browser.folder.glob("*.png"))) == 6  # every page reached, photographed
