@@ -14,20 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from handlers.intake.service import (
-    EXPORT_FIELDS,
-    FIELD_LABELS,
-    LIST_FIELDS,
-    STAFF_STATUS_LABELS,
-    shown,
-    status_label,
-)
+from handlers.intake.service import EXPORT_FIELDS, LIST_FIELDS, status_label
 
 log = logging.getLogger(__name__)
-
-# Kept under their old names for callers of this module.
-STATUS_LABELS = STAFF_STATUS_LABELS
-__all__ = ["EXPORT_FIELDS", "FIELD_LABELS", "LIST_FIELDS", "STATUS_LABELS", "shown"]
 
 
 def _filter_options(p: argparse.ArgumentParser) -> None:

@@ -5,8 +5,10 @@ parsing, no HTML here."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -233,9 +235,11 @@ def _read_day(text: str) -> date | None:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        # Years a draft can have (and far from the calendar's ends, where UTC overflows).
+        return day if 2000 <= day.year <= 2100 else None
     return None
 
 
@@ -338,8 +342,6 @@ async def find_drafts(session: AsyncSession, text: str) -> Found:
     """A draft by its number («12», «#12») or the drafts of an owner's phone as typed
     («0912 345 678», «+84 912…»). The text is personal data: the caller neither logs it nor
     puts it in a URL."""
-    import re
-
     from knowledge.phones import vn_phone
 
     text = text.strip()[:40]
@@ -375,8 +377,6 @@ async def export_sheet(
     """Every draft matching as staff read it in Excel: Vietnamese headings, labels, local
     times, amounts as numbers (so that they add up). The rows are made in a worker thread:
     thousands of drafts must not hold up the webhooks served by the same process."""
-    import asyncio
-
     drafts = await DraftRepo(session).matching(flt.criteria())
     rows = await asyncio.to_thread(_sheet_rows, drafts)
     return [FIELD_LABELS[name] for name in EXPORT_FIELDS], rows

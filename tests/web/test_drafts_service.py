@@ -115,6 +115,8 @@ def test_read_filter_reads_the_query_string_and_names_bad_fields():
     assert flt == DraftFilter()
     assert set(errors) == {"status", "province", "support", "from"}
     assert "ngày/tháng/năm" in errors["from"]
+    flt, errors = read_filter({"from": "0001-01-01", "to": "9999-12-31"})
+    assert set(errors) == {"from", "to"} and flt.criteria().created_from is None
     _, errors = read_filter({"from": "2026-12-02", "to": "2026-12-01"})
     assert errors == {"to": "«Đến ngày» phải sau «Từ ngày»."}
     # The command line types a name, old names included.
