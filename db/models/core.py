@@ -28,8 +28,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="owner")
     # Set when the platform says the user blocked the bot: nothing more is sent to them.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Indexed for the staff overview's count of new users (0009_web_indexes).
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -58,10 +58,10 @@ class Draft(Base):
     review_notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Every answer as given (the columns above are copies for listing and export).
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Indexed for the staff pages' filters and the overview (0009_web_indexes).
+    # Indexed for the staff pages' date filter (0009_web_indexes).
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class DraftEvent(Base):

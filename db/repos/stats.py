@@ -1,13 +1,15 @@
-"""Counts for the staff overview: rows created in a time range, per day, per status, per
-channel. Every count is one indexed query; nothing is loaded row by row."""
+"""Counts for the staff overview: rows created in time ranges, per day, per status, per
+channel. Each figure is one aggregate query (the overview makes eight), never rows loaded
+one by one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
@@ -21,11 +23,22 @@ from db.models.handoff import Lead, Ticket
 _COUNTED: dict[str, tuple[Any, Any]] = {
     "answered": (FaqFeedback.created_at, FaqFeedback.kind == "given"),
     "unanswered": (UnansweredQuestion.created_at, None),
-    "tickets": (Ticket.created_at, None),
-    "drafts_confirmed": (Draft.confirmed_at, None),
-    "leads": (Lead.created_at, None),
-    "users": (User.first_seen, None),
 }
+# Grouped counts: the column grouped by and the moment counted in ranges.
+_GROUPED: dict[str, tuple[Any, Any]] = {
+    "drafts": (Draft.status, Draft.confirmed_at),
+    "leads": (Lead.status, Lead.created_at),
+    "tickets": (Ticket.status, Ticket.created_at),
+    "users": (User.channel, User.first_seen),
+}
+
+
+def _in_ranges(moment: Any, bounds: Sequence[datetime]) -> list[Any]:
+    """One SUM per range [bounds[i], bounds[i+1]) of ``moment``."""
+    return [
+        func.coalesce(func.sum(case((and_(moment >= lo, moment < hi), 1), else_=0)), 0)
+        for lo, hi in pairwise(bounds)
+    ]
 
 
 class StatsRepo:
@@ -34,34 +47,24 @@ class StatsRepo:
 
     async def per_range(self, kind: str, bounds: Sequence[datetime]) -> list[int]:
         """How many ``kind`` records were created in each range [bounds[i], bounds[i+1]),
-        in one query (bounds ascending)."""
+        in one query over the ranges only (bounds ascending; the time column is indexed)."""
         column, condition = _COUNTED[kind]
-        sums = [
-            func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0)
-            for lo, hi in zip(bounds, bounds[1:], strict=False)
-        ]
-        query = select(*sums).where(column >= bounds[0], column < bounds[-1])
+        query = select(*_in_ranges(column, bounds)).where(column >= bounds[0], column < bounds[-1])
         if condition is not None:
             query = query.where(condition)
         row = (await self.session.execute(query)).one()
         return [int(n) for n in row]
 
-    async def by_value(self, column: Any) -> dict[str, int]:
-        rows = await self.session.execute(select(column, func.count()).group_by(column))
-        return {str(value): int(n) for value, n in rows.all()}
-
-    async def drafts_by_status(self) -> dict[str, int]:
-        return await self.by_value(Draft.status)
-
-    async def leads_by_status(self) -> dict[str, int]:
-        return await self.by_value(Lead.status)
-
-    async def open_tickets(self) -> int:
-        query = select(func.count()).select_from(Ticket).where(Ticket.status != "closed")
-        return int(await self.session.scalar(query) or 0)
-
-    async def users_by_channel(self) -> dict[str, int]:
-        return await self.by_value(User.channel)
+    async def grouped(
+        self, kind: str, bounds: Sequence[datetime]
+    ) -> dict[str, tuple[int, list[int]]]:
+        """Per value of the kind's group (status, channel): how many rows in all, and how
+        many fall in each range of its moment (confirmed, registered, created, first seen)."""
+        group, moment = _GROUPED[kind]
+        rows = await self.session.execute(
+            select(group, func.count(), *_in_ranges(moment, bounds)).group_by(group)
+        )
+        return {str(r[0]): (int(r[1]), [int(n) for n in r[2:]]) for r in rows.all()}
 
     async def subscribers_by_channel(self) -> dict[str, int]:
         rows = await self.session.execute(
@@ -75,34 +78,41 @@ class StatsRepo:
 
     async def outbox_health(self, now: datetime, since: datetime) -> dict[str, int]:
         """due: waiting to go now; scheduled: waiting for their time; sending: claimed;
-        failed / sent: finished since ``since``."""
-        queued = await self.session.execute(
-            select(
-                func.coalesce(func.sum(case((OutboxMessage.not_before <= now, 1), else_=0)), 0),
-                func.count(),
-            ).where(OutboxMessage.status == "pending")
-        )
-        due, pending = (int(n) for n in queued.one())
-        sending = await self.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending")
-        )
-        finished = await self.session.execute(
-            select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.status.in_(("sent", "failed")), OutboxMessage.updated_at >= since)
-            .group_by(OutboxMessage.status)
-        )
-        done = {str(status): int(n) for status, n in finished.all()}
-        oldest = await self.session.scalar(
-            select(func.min(OutboxMessage.not_before)).where(
-                OutboxMessage.status == "pending", OutboxMessage.not_before <= now
+        failed / sent: finished since ``since``; how long the oldest due row has waited."""
+        status, when = OutboxMessage.status, OutboxMessage.not_before
+        due = and_(status == "pending", when <= now)
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        row = (
+            await self.session.execute(
+                select(
+                    count(due),
+                    count(and_(status == "pending", when > now)),
+                    count(status == "sending"),
+                    count(status == "failed"),
+                    count(status == "sent"),
+                    func.min(case((due, when), else_=None)),
+                ).where(
+                    or_(
+                        status.in_(("pending", "sending")),
+                        and_(status.in_(("sent", "failed")), OutboxMessage.updated_at >= since),
+                    )
+                )
             )
-        )
+        ).one()
+        oldest = row[5]
+        if isinstance(oldest, str):  # in case a backend hands MIN() back as text
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:  # stored in UTC
+            oldest = oldest.replace(tzinfo=UTC)
         waited = int((now - oldest).total_seconds()) if oldest is not None else 0
         return {
-            "due": due,
-            "scheduled": pending - due,
-            "sending": int(sending or 0),
-            "failed": done.get("failed", 0),
-            "sent": done.get("sent", 0),
+            "due": int(row[0]),
+            "scheduled": int(row[1]),
+            "sending": int(row[2]),
+            "failed": int(row[3]),
+            "sent": int(row[4]),
             "oldest_due_seconds": max(0, waited),
         }

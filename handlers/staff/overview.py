@@ -127,23 +127,29 @@ async def overview(session: AsyncSession, now: datetime) -> Overview:
     answered = await stats.per_range("answered", bounds)
     unanswered = await stats.per_range("unanswered", bounds)
     (a_today, a_week), (u_today, u_week) = totals(answered), totals(unanswered)
-    # The rest only needs today and the week: two ranges (the earlier six days, today).
+    # The rest only needs today and the week: two ranges (the earlier six days, today),
+    # counted in the same query as the totals per status or channel.
     week = [week_start, bounds[-2], bounds[-1]]
-    t_today, t_week = totals(await stats.per_range("tickets", week))
-    drafts_today, drafts_week = totals(await stats.per_range("drafts_confirmed", week))
-    leads_today, leads_week = totals(await stats.per_range("leads", week))
-    users_today, users_week = totals(await stats.per_range("users", week))
 
-    by_status = await stats.drafts_by_status()
-    order = [*STAFF_STATUSES, *sorted(set(by_status) - set(STAFF_STATUSES))]
-    drafts = [Count(s, status_label(s), by_status.get(s, 0)) for s in order]
-    leads_now = await stats.leads_by_status()
-    leads = [Count(s, LEAD_LABELS.get(s, s), leads_now.get(s, 0)) for s in LEAD_STATUSES]
+    def summed(groups: dict[str, tuple[int, list[int]]]) -> tuple[int, int]:
+        return totals([sum(ranges[i] for _, ranges in groups.values()) for i in range(2)])
 
-    users = await stats.users_by_channel()
+    tickets = await stats.grouped("tickets", week)
+    t_today, t_week = summed(tickets)
+    open_tickets = sum(n for status, (n, _) in tickets.items() if status != "closed")
+    drafts_now = await stats.grouped("drafts", week)
+    drafts_today, drafts_week = summed(drafts_now)
+    order = [*STAFF_STATUSES, *sorted(set(drafts_now) - set(STAFF_STATUSES))]
+    drafts = [Count(s, status_label(s), drafts_now.get(s, (0, []))[0]) for s in order]
+    leads_now = await stats.grouped("leads", week)
+    leads_today, leads_week = summed(leads_now)
+    leads = [Count(s, LEAD_LABELS.get(s, s), leads_now.get(s, (0, []))[0]) for s in LEAD_STATUSES]
+
+    users = await stats.grouped("users", week)
+    users_today, users_week = summed(users)
     subscribers = await stats.subscribers_by_channel()
     channels = [
-        ChannelCount(c, channel_label(c), users.get(c, 0), subscribers.get(c, 0))
+        ChannelCount(c, channel_label(c), users.get(c, (0, []))[0], subscribers.get(c, 0))
         for c in sorted(set(users) | set(subscribers))
     ]
     health = await stats.outbox_health(now, week_start)
@@ -155,7 +161,7 @@ async def overview(session: AsyncSession, now: datetime) -> Overview:
         now=now,
         today=Questions(a_today, u_today, t_today),
         week=Questions(a_week, u_week, t_week),
-        open_tickets=await stats.open_tickets(),
+        open_tickets=open_tickets,
         drafts=drafts,
         drafts_today=drafts_today,
         drafts_week=drafts_week,

@@ -1,5 +1,5 @@
 """Indexes for the staff pages: the «Hồ sơ» filters (province, support content, creation
-date) and the overview's counts of drafts confirmed and users new in a period.
+date). The status filter has its index since 0003_drafts.
 
 Revision ID: 0009_web_indexes
 Revises: 0003_drafts
@@ -16,8 +16,6 @@ INDEXES = {
     "ix_drafts_province_code": ("drafts", ["province_code"]),
     "ix_drafts_support_type": ("drafts", ["support_type"]),
     "ix_drafts_created_at": ("drafts", ["created_at"]),
-    "ix_drafts_confirmed_at": ("drafts", ["confirmed_at"]),
-    "ix_users_first_seen": ("users", ["first_seen"]),
 }
 
 
