@@ -22,7 +22,10 @@ The ratio bot/echo says how much the dialogue engine (with everything that makes
 nothing: inbox, state and replies committed together, sends recorded) costs on top of the
 library (target ≥ 0.8). Channel rate limits are lifted in every variant (they would cap all
 of them at 30 messages a second and measure only themselves).
-``--profile`` runs one variant again under cProfile and prints where the time goes.
+``--profile`` runs one variant again under cProfile and prints where the time goes (the
+top ``BENCH_PROFILE_LINES`` functions, 45 unless set). Each row also shows the process's
+CPU time per update (the in-process fake Bot API's share included): under a loaded
+machine the rates swing, and CPU per update says what each variant costs.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Result:
     name: str
     updates: int
     seconds: float
+    cpu: float  # this process's CPU seconds meanwhile (the fake Bot API's included)
 
     @property
     def rate(self) -> float:
@@ -83,17 +87,19 @@ async def measure(name: str, start: Runner, updates: int, chats: int) -> Result:
         await fake.wait_for(lambda f: f.sent_total >= chats, timeout=300)
         base = fake.sent_total
         began = time.perf_counter()
+        cpu = time.process_time()
         for i in range(updates):
             fake.push_message(10_000 + i % chats, TEXTS[i % len(TEXTS)])
         await fake.wait_for(lambda f: f.sent_total >= base + updates, timeout=600)
         seconds = time.perf_counter() - began
+        cpu = time.process_time() - cpu
     finally:
         await stop()
         await fake.stop()
     rejected = fake.rejected
     if rejected:
         raise SystemExit(f"{name}: the fake Bot API refused {len(rejected)} calls: {rejected[:2]}")
-    return Result(name, updates, seconds)
+    return Result(name, updates, seconds, cpu)
 
 
 def real_bot(database_url: str) -> Runner:
@@ -210,7 +216,7 @@ def profile(kind: str, args: argparse.Namespace, tmp: Path) -> None:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
-    stats.print_stats(45)
+    stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "45")))
     print(f"\n--- cProfile of {kind}, by cumulative time ---")
     print(out.getvalue())
     out = io.StringIO()
@@ -248,10 +254,11 @@ def main() -> int:
         f"\n{args.updates} updates over {args.chats} chats; rate limits lifted; "
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
     )
-    print(f"{'variant':28} {'seconds':>8} {'updates/s':>10} {'bot/echo':>9}")
+    print(f"{'variant':28} {'seconds':>8} {'updates/s':>10} {'bot/echo':>9} {'CPU ms/update':>14}")
     for result in results.values():
         print(
             f"{result.name:28} {result.seconds:8.2f} {result.rate:10.0f} {result.rate / echo:9.2f}"
+            f" {1000 * result.cpu / result.updates:14.2f}"
         )
     worst = min(r.rate for k, r in results.items() if k != "echo") / echo
     print(f"\nlowest bot/echo ratio: {worst:.2f} (target ≥ 0.8)")

@@ -1,8 +1,9 @@
 """`kcbot leads list|export|set-status`: facilities collaborators registered.
 
-Before listing or exporting, leads whose phone appears on a confirmed draft are linked to
-it and marked «đã nộp hồ sơ». ``set-status`` records who (the operating-system account)
-in the audit trail.
+A thin caller of ``handlers.leads.service`` (the staff web page calls the same functions):
+before listing or exporting, leads whose phone appears on a confirmed draft are linked to
+it and marked «đã nộp hồ sơ»; possible duplicates are named. ``set-status`` records who
+(the operating-system account) in the audit trail and the note in the lead's history.
 """
 
 from __future__ import annotations
@@ -15,36 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("new", "contacted", "applied", "ineligible")
-FIELDS = (
-    "id",
-    "status",
-    "facility_name",
-    "owner_name",
-    "phone",
-    "province",
-    "commune",
-    "sector",
-    "support",
-    "notes",
-    "collaborator",
-    "draft_id",
-    "created_at",
-)
-HEADERS = (
-    "Số",
-    "Trạng thái",
-    "Tên cơ sở",
-    "Chủ cơ sở",
-    "Điện thoại",
-    "Tỉnh/thành phố",
-    "Xã/phường",
-    "Ngành nghề",
-    "Cần hỗ trợ",
-    "Ghi chú",
-    "Người giới thiệu",
-    "Hồ sơ",
-    "Ngày giới thiệu",
+STATUS_HELP = (
+    "new (mới), contacted (đã liên hệ), applied (đã nộp hồ sơ), ineligible (chưa đủ điều kiện)"
 )
 
 
@@ -54,20 +27,41 @@ def register(root: Any) -> None:
 
     p = sub.add_parser("list", help="liệt kê cơ sở được giới thiệu")
     p.add_argument("--json", action="store_true", help="mỗi dòng một đối tượng JSON (mã gốc)")
+    _filters(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("export", help="xuất ra FILE.xlsx hoặc FILE.csv")
     p.add_argument("file", type=Path)
+    _filters(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("set-status", help="đổi trạng thái: " + ", ".join(STATUSES))
+    p = sub.add_parser("set-status", help="đổi trạng thái: " + STATUS_HELP)
     p.add_argument("id", type=int)
-    p.add_argument(
-        "status",
-        help="new (mới), contacted (đã liên hệ), applied (đã nộp hồ sơ), "
-        "ineligible (chưa đủ điều kiện)",
-    )
+    p.add_argument("status", help=STATUS_HELP)
+    p.add_argument("--note", help="ghi chú, lưu trong lịch sử của cơ sở")
     p.set_defaults(func=cmd_set_status)
+
+
+def _filters(p: Any) -> None:
+    p.add_argument("--status", help=STATUS_HELP)
+    p.add_argument("--province", help="tỉnh/thành phố (tên hoặc mã)")
+    p.add_argument("--since", help="từ ngày (dd/mm/yyyy)")
+    p.add_argument("--until", help="đến ngày (dd/mm/yyyy)")
+
+
+def _filter(args: argparse.Namespace) -> Any:
+    """The options as a service filter, or None after saying what is wrong."""
+    from handlers.leads.service import parse_filter
+
+    flt, errors = parse_filter(
+        status=getattr(args, "status", None),
+        province=getattr(args, "province", None),
+        since=getattr(args, "since", None),
+        until=getattr(args, "until", None),
+    )
+    for message in errors.values():
+        print(message, file=sys.stderr)
+    return None if errors else flt
 
 
 async def _with_session(settings: Any, work: Any) -> int:
@@ -83,49 +77,31 @@ async def _with_session(settings: Any, work: Any) -> int:
         await engine.dispose()
 
 
-def lead_row(lead: Any) -> dict[str, Any]:
-    row = {name: getattr(lead, name) for name in FIELDS}
-    row["created_at"] = lead.created_at.isoformat()
-    return row
-
-
-def _shown(row: dict[str, Any]) -> list[Any]:
-    """Labels and local dates for people; codes stay in --json."""
-    from handlers.leads import STATUS_LABELS
-    from knowledge.formats import datetime_text
-    from knowledge.support import catalogue
-    from knowledge.vocabulary import vocabulary
-
-    term = vocabulary().sector(row["sector"])
-    support = catalogue().types.get(row["support"])
-    values = dict(row)
-    values["status"] = STATUS_LABELS.get(row["status"], row["status"])
-    values["sector"] = term.label if term else row["sector"]
-    values["support"] = support.label if support else row["support"]
-    values["created_at"] = datetime_text(datetime.fromisoformat(row["created_at"]))
-    return [values[name] for name in FIELDS]
-
-
 async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
-    from db.repos.handoff import LeadRepo
+    from handlers.leads.service import lead_row, matching
+
+    flt = _filter(args)
+    if flt is None:
+        return 2
 
     async def work(session: Any) -> int:
-        repo = LeadRepo(session)
-        await repo.link_drafts()
-        leads = await repo.list()
+        items = await matching(session, flt)
         if args.json:
-            for lead in leads:
-                print(json.dumps(lead_row(lead), ensure_ascii=False))
+            for item in items:
+                row = lead_row(item.lead) | {"duplicates": list(item.duplicates)}
+                print(json.dumps(row, ensure_ascii=False))
             return 0
-        if not leads:
+        if not items:
             print("Chưa có cơ sở nào được giới thiệu.")
             return 0
         print(f"{'Số':<6} {'Trạng thái':<18} {'Tên cơ sở':<30} {'Điện thoại':<11} Xã/phường, tỉnh")
-        for lead in leads:
-            shown = dict(zip(FIELDS, _shown(lead_row(lead)), strict=True))
+        for item in items:
+            lead = item.lead
+            same = f"  (có thể trùng {', '.join(f'#{i}' for i in item.duplicates)})"
             print(
-                f"#{lead.id:<5} {shown['status']:<18} {lead.facility_name[:30]:<30} "
+                f"#{lead.id:<5} {item.status_label:<18} {lead.facility_name[:30]:<30} "
                 f"{lead.phone:<11} {lead.commune}, {lead.province}"
+                + (same if item.duplicates else "")
             )
         return 0
 
@@ -134,17 +110,18 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
     from db.files import open_private, parse_mode, safe_row
-    from db.repos.handoff import LeadRepo
+    from handlers.leads.service import HEADERS, export_row, matching
 
     suffix = args.file.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         print("Tệp phải có đuôi .xlsx hoặc .csv", file=sys.stderr)
         return 2
+    flt = _filter(args)
+    if flt is None:
+        return 2
 
     async def work(session: Any) -> int:
-        repo = LeadRepo(session)
-        await repo.link_drafts()
-        rows = [_shown(lead_row(lead)) for lead in await repo.list()]
+        rows = [export_row(item) for item in await matching(session, flt)]
         mode = parse_mode(settings.file_mode_bits)
         try:
             if suffix == ".csv":
@@ -176,31 +153,23 @@ async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
 
 async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
     from bot.cli_data import os_user
-    from db.repos.handoff import LeadRepo
-    from db.repos.privacy import AuditRepo
     from handlers.leads import STATUS_LABELS
-
-    if args.status not in STATUSES:
-        print(f"Trạng thái phải là một trong: {', '.join(STATUSES)}", file=sys.stderr)
-        return 2
+    from handlers.leads.service import LeadError, change_status
 
     async def work(session: Any) -> int:
-        lead = await LeadRepo(session).get(args.id)
-        if lead is None:
-            print(f"Không có cơ sở #{args.id}.", file=sys.stderr)
-            return 1
-        old = lead.status
-        now = datetime.now(UTC)
-        lead.status = args.status
-        lead.updated_at = now
-        await AuditRepo(session).record(
-            actor=f"os:{os_user()}",
-            action="lead.set_status",
-            subject=f"lead:{lead.id}",
-            detail=f"{old} -> {args.status}",
-            now=now,
-        )
-        print(f"Cơ sở #{lead.id} chuyển sang «{STATUS_LABELS[args.status]}».")
+        try:
+            lead, _ = await change_status(
+                session,
+                args.id,
+                args.status,
+                actor=f"os:{os_user()}",
+                note=getattr(args, "note", None),
+                now=datetime.now(UTC),
+            )
+        except LeadError as exc:
+            print(str(exc), file=sys.stderr)
+            return exc.code
+        print(f"Cơ sở #{lead.id} chuyển sang «{STATUS_LABELS[lead.status]}».")
         return 0
 
     return await _with_session(settings, work)

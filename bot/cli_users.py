@@ -1,6 +1,8 @@
 """`kcbot users list|grant|revoke|invite`: who is staff, collaborator or admin.
 
-Every change is recorded in the audit trail with the operating-system account that ran it.
+A thin caller of ``handlers.staff.roles`` (the users page calls the same functions): every
+change is recorded in the audit trail with the operating-system account that ran it, and
+the person is told in their chat.
 """
 
 from __future__ import annotations
@@ -11,13 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+# Literal so that ``kcbot --help`` imports no database code; the same as db.repos.staff.ROLES.
 ROLE_CHOICES = ("owner", "collaborator", "staff", "admin")
-ROLE_LABELS = {
-    "owner": "chủ cơ sở",
-    "collaborator": "cộng tác viên",
-    "staff": "cán bộ",
-    "admin": "quản trị",
-}
 
 
 def register(root: Any) -> None:
@@ -44,13 +41,6 @@ def register(root: Any) -> None:
     p.set_defaults(func=cmd_invite)
 
 
-def _who(text: str) -> tuple[str, str] | None:
-    channel, sep, chat_id = text.partition(":")
-    if not sep or not channel.strip() or not chat_id.strip():
-        return None
-    return channel.strip().lower(), chat_id.strip()
-
-
 def _actor() -> str:
     from bot.cli_data import os_user
 
@@ -60,6 +50,7 @@ def _actor() -> str:
 async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     from bot.cli_drafts import _with_session
     from db.repos.staff import RoleRepo
+    from handlers.staff.roles import ROLE_SHORT as ROLE_LABELS
     from knowledge.formats import datetime_text
 
     async def work(session: Any) -> int:
@@ -91,10 +82,11 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 async def _set(settings: Any, who_text: str, role: str) -> int:
     from bot.cli_drafts import _with_session
-    from db.repos.privacy import AuditRepo
-    from db.repos.staff import RoleRepo
+    from handlers.staff.roles import ROLE_SHORT as ROLE_LABELS
+    from handlers.staff.roles import set_role
+    from handlers.staff.roles import who_text as read_who
 
-    who = _who(who_text)
+    who = read_who(who_text)
     if who is None:
         print(
             f"«{who_text}» không đúng dạng KÊNH:MÃ_CHAT (vd: telegram:123456789).", file=sys.stderr
@@ -102,10 +94,8 @@ async def _set(settings: Any, who_text: str, role: str) -> int:
         return 2
 
     async def work(session: Any) -> int:
-        now = datetime.now(UTC)
-        changed = await RoleRepo(session).set_role(who[0], who[1], role, now)
-        await AuditRepo(session).record(
-            actor=_actor(), action="role.set", subject=f"{who[0]}:{who[1]}", detail=role, now=now
+        changed = await set_role(
+            session, who[0], who[1], role, actor=_actor(), now=datetime.now(UTC)
         )
         label = ROLE_LABELS[role]
         print(f"{who[0]}:{who[1]} " + (f"nay là {label}." if changed else f"đã là {label}."))
@@ -143,21 +133,20 @@ async def bot_username(settings: Any) -> str | None:
 
 async def cmd_invite(args: argparse.Namespace, settings: Any) -> int:
     from bot.cli_drafts import _with_session
-    from db.repos.privacy import AuditRepo
-    from db.repos.staff import InviteRepo
+    from handlers.staff.roles import ROLE_SHORT as ROLE_LABELS
+    from handlers.staff.roles import RoleError, create_invite
     from knowledge.formats import datetime_text
 
-    if not 0 < args.hours <= 24 * 90:
-        print("--hours phải từ 0 đến 2160 (90 ngày).", file=sys.stderr)
-        return 2
     found: dict[str, Any] = {}
 
     async def work(session: Any) -> int:
-        now = datetime.now(UTC)
-        invite = await InviteRepo(session).create(args.role, args.hours, _actor(), now)
-        await AuditRepo(session).record(
-            actor=_actor(), action="role.invite", subject=f"invite:{invite.id}", detail=args.role
-        )
+        try:
+            invite = await create_invite(
+                session, args.role, args.hours, actor=_actor(), now=datetime.now(UTC)
+            )
+        except RoleError as exc:
+            print(str(exc), file=sys.stderr)
+            return exc.code
         found["code"], found["expires"] = invite.code, invite.expires_at
         return 0
 

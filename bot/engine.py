@@ -23,7 +23,7 @@ import contextlib
 import copy
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,9 +34,9 @@ from bot.channels import PLAIN, Capabilities
 from bot.render import render
 from bot.types import Button, Incoming, Reply, incoming_from_json
 from db.models.base import utcnow
-from db.repos.core import ChatStore, ConversationRow, SeenUser
+from db.repos.core import ChatStore, ConversationRow, SavedConversation, SeenUser
 from db.repos.inbox import FAILED, ClaimedEvent, InboxRepo
-from db.repos.outbox import DirectReply, insert_direct
+from db.repos.outbox import DirectReply, RepliesTo, insert_direct, insert_direct_many
 from handlers.base import Context, DialogueState, Router, Services
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,80 @@ class Engine:
                 conn, f"reply:{event.id}", incoming, [Reply(ERROR_TEXT)], token, now
             )
 
+    async def process_many(
+        self, events: Sequence[ClaimedEvent], token: str
+    ) -> dict[int, list[DirectReply]]:
+        """``process`` for events of different chats in one transaction (group commit):
+        their states, inbox marks and replies are committed together, so a batch costs a
+        handful of statements and one commit instead of that many per event. Each event
+        is still handled on its own, in order, with its chat's state locked; a handler
+        changes only its own chat's conversation, so all of them are read up front.
+
+        If anything fails, the whole batch is rolled back and each event is processed on
+        its own: the failing one is answered with an apology, the others as usual.
+        Returns, per event id, the replies to send now (none for a lost claim)."""
+        if len(events) == 1:
+            return {events[0].id: await self.process(events[0], token)}
+        incomings = [(event, sanitise(incoming_from_json(event.incoming))) for event in events]
+        keys = sorted({(incoming.channel, incoming.chat_id) for _, incoming in incomings})
+        if len(keys) == len(events):
+            done = await self._process_together(incomings, keys, token)
+            if done is not None:
+                return done
+        # Several events of one chat, or the batch failed: one transaction each, in order.
+        return {event.id: await self.process(event, token) for event in events}
+
+    async def _process_together(
+        self,
+        incomings: list[tuple[ClaimedEvent, Incoming]],
+        keys: list[tuple[str, str]],
+        token: str,
+    ) -> dict[int, list[DirectReply]] | None:
+        """The batch in one transaction; None if it failed (rolled back)."""
+        async with self._turns(keys):
+            now = utcnow()
+            try:
+                async with self.db.connect() as conn, conn.begin():
+                    held = await InboxRepo(conn).finish_many(
+                        [e.id for e, _ in incomings], token, now
+                    )
+                    todo = [(e, i) for e, i in incomings if e.id in held]
+                    store = ChatStore(conn)
+                    chats = [(i.channel, i.chat_id) for _, i in todo]
+                    convs = await store.lock_conversations(chats)
+                    known = await store.users(chats)
+                    changed: list[SavedConversation] = []
+                    answers: list[RepliesTo] = []
+                    for event, incoming in todo:
+                        conv = convs[(incoming.channel, incoming.chat_id)]
+                        replies, saved = await self._route_one(conn, store, conv, incoming, known)
+                        if saved is not None:
+                            changed.append(saved)
+                        parts = render(replies, self.caps(incoming.channel))
+                        answers.append(
+                            RepliesTo(
+                                f"reply:{event.id}", incoming.channel, incoming.chat_id, parts
+                            )
+                        )
+                    await store.save_conversations(changed)
+                    queued = await insert_direct_many(
+                        conn, answers, token=token, now=now, lease=self.reply_lease
+                    )
+            except Exception:
+                log.warning(
+                    "a batch of %d inbox events failed; handling them one by one",
+                    len(incomings),
+                    exc_info=True,
+                )
+                return None
+        result: dict[int, list[DirectReply]] = {e.id: [] for e, _ in incomings}
+        for (event, _), direct in zip(todo, queued, strict=True):
+            result[event.id] = direct
+        lost = len(incomings) - len(todo)
+        if lost:
+            log.info("%d inbox events were taken over by another worker", lost)
+        return result
+
     async def _queue(
         self,
         conn: Any,
@@ -207,6 +281,21 @@ class Engine:
             if self._in_flight == 0:
                 self._idle.set()
 
+    @contextlib.asynccontextmanager
+    async def _turns(self, keys: list[tuple[str, str]]) -> AsyncIterator[None]:
+        """``_turn`` for several chats at once (taken in key order: no deadlock)."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for key in keys:
+                    await stack.enter_async_context(await self._locks(key))
+                yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
     async def drain(self) -> None:
         """Wait until no message is being handled (for a clean shutdown)."""
         await self._idle.wait()
@@ -215,7 +304,21 @@ class Engine:
         self, conn: Any, store: ChatStore, conv: ConversationRow, incoming: Incoming
     ) -> list[Reply]:
         """Route the message and save the conversation (the caller's transaction)."""
-        user = await self._user(store, incoming)
+        replies, changed = await self._route_one(conn, store, conv, incoming)
+        if changed is not None:
+            await store.save_conversations([changed])
+        return replies
+
+    async def _route_one(
+        self,
+        conn: Any,
+        store: ChatStore,
+        conv: ConversationRow,
+        incoming: Incoming,
+        known: dict[tuple[str, str], SeenUser] | None = None,
+    ) -> tuple[list[Reply], SavedConversation | None]:
+        """Route the message; its replies and the conversation to save (None: unchanged)."""
+        user = await self._user(store, incoming, known)
         # A deep copy: handlers may change nested values in place.
         state = DialogueState(conv.dialogue, conv.step, copy.deepcopy(conv.data))
         if not self._step_wants_number(state) and not self.caps(incoming.channel).buttons:
@@ -229,25 +332,28 @@ class Engine:
             await ctx.close_session()
         # Numbers typed later refer to the buttons of this last answer only.
         buttons = _buttons_to_json(replies)
-        if (state.dialogue, state.step, state.data, buttons) != (
+        if (state.dialogue, state.step, state.data, buttons) == (
             conv.dialogue,
             conv.step,
             conv.data,
             conv.last_buttons,
         ):
-            await store.save_conversation(
-                incoming.channel,
-                incoming.chat_id,
-                state.dialogue,
-                state.step,
-                state.data,
-                buttons,
-            )
-        return replies
+            return replies, None
+        changed = SavedConversation(
+            incoming.channel, incoming.chat_id, state.dialogue, state.step, state.data, buttons
+        )
+        return replies, changed
 
-    async def _user(self, store: ChatStore, incoming: Incoming) -> SeenUser:
-        """Who is writing. The users row (last seen, name) is refreshed at most every few
-        minutes per chat: writing it on every message would cost a statement each time."""
+    async def _user(
+        self,
+        store: ChatStore,
+        incoming: Incoming,
+        known: dict[tuple[str, str], SeenUser] | None = None,
+    ) -> SeenUser:
+        """Who is writing, as stored now (a role may have changed from the command line
+        or another process): from ``known`` (read for a whole batch) or read here. The
+        users row (last seen, name) is written at most every few minutes per chat:
+        writing it on every message would cost a write each time."""
         key = (incoming.channel, incoming.chat_id)
         now = _aware(incoming.time)
         cached = self._seen.get(key)
@@ -255,8 +361,13 @@ class Engine:
             user, written = cached
             fresh = now - written < USER_REFRESH
             if fresh and incoming.display_name in (None, user.display_name):
-                self._seen.move_to_end(key)
-                return user
+                stored = known.get(key) if known is not None else None
+                if known is None:
+                    stored = (await store.users([key])).get(key)
+                if stored is not None:  # else deleted meanwhile (/xoadulieu): write again
+                    self._seen[key] = (stored, written)
+                    self._seen.move_to_end(key)
+                    return stored
         user = await store.user_seen(
             incoming.channel,
             incoming.chat_id,

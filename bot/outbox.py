@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels import Outcome, Sender, SendResult
 from bot.outage import Outage
@@ -65,6 +65,7 @@ from db.repos.outbox import (
     DirectReply,
     NewMessage,
     OutboxRepo,
+    record_sent,
     reply_of,
 )
 
@@ -257,6 +258,7 @@ class OutboxSender:
         name: str | None = None,
     ) -> None:
         self.sessions = sessions
+        self._db: AsyncEngine = sessions.kw["bind"]
         self.senders = dict(senders)
         self.config = config or OutboxConfig()
         self.clock = clock or SystemClock()
@@ -272,7 +274,10 @@ class OutboxSender:
         self._blocked_chats: set[tuple[str, str]] = set()  # blocked while this sender ran
         # Sent rows waiting to be recorded, and the task recording them.
         self._sent: list[tuple[int, str, asyncio.Future[None]]] = []
-        self._recorder: asyncio.Task[None] | None = None
+        self._recorders: set[asyncio.Task[None]] = set()
+        self._taking = False  # a recorder is started and has not taken the waiting rows yet
+        # SQLite has one connection (and one writer): one recorder.
+        self._recorder_limit = 2 if self._db.dialect.name == "postgresql" else 1
         self._claims = 0
         self._stopping = False
         self._wake = asyncio.Event()
@@ -548,18 +553,30 @@ class OutboxSender:
         one transaction (group commit): one commit per send would cost more than the send."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sent.append((row.id, token, done))
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_sent())
+        # A recorder takes every row waiting when it starts. On PostgreSQL a few record
+        # at once (each on its own connection), so a row sent while one is writing does
+        # not wait for that write to end: the senders wait for their rows' records.
+        self._recorders = {r for r in self._recorders if not r.done()}
+        if len(self._recorders) < self._recorder_limit and not self._taking:
+            self._taking = True
+            self._recorders.add(asyncio.create_task(self._record_sent()))
         await done
 
     async def _record_sent(self) -> None:
         while self._sent:
             batch, self._sent = self._sent, []
+            self._taking = False
+            rows = [(i, t) for i, t, _ in batch]
             try:
-                async with self.sessions() as session, session.begin():
-                    kept = await OutboxRepo(session).mark_sent(
-                        [(i, t) for i, t, _ in batch], self.clock.now()
-                    )
+                if self._db.dialect.name == "postgresql":
+                    # One statement, atomic on its own: no BEGIN and COMMIT round trips
+                    # while the senders wait for it.
+                    async with self._db.connect() as conn:
+                        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                        kept = await record_sent(conn, rows, self.clock.now())
+                else:
+                    async with self._db.begin() as conn:
+                        kept = await record_sent(conn, rows, self.clock.now())
             except Exception as exc:
                 for _i, _t, done in batch:
                     done.set_exception(exc)
@@ -568,6 +585,7 @@ class OutboxSender:
                 log.warning("outbox: %d sent rows had lost their claim", len(batch) - kept)
             for _i, _t, done in batch:
                 done.set_result(None)
+        self._taking = False
 
     async def _blocked(self, token: str, row: Any, error: str) -> None:
         from db.repos.core import UserRepo

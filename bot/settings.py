@@ -106,8 +106,8 @@ class Settings(BaseSettings):
 
     # The inbox (bot/inbox.py): incoming events are stored, then handled by workers.
     inbox_lease_seconds: float = Field(default=30, gt=0)
-    # Unset: 4 on SQLite (one writer: more only lengthens the queue that webhook
-    # acknowledgements wait in), 16 on PostgreSQL.
+    # Events handled together in one transaction (a batch). Unset: 32 on SQLite (one
+    # connection: webhook acknowledgements wait while a batch holds it), 64 on PostgreSQL.
     inbox_concurrency: int | None = Field(default=None, ge=1)
     inbox_poll_seconds: float = Field(default=1, gt=0)
 

@@ -80,8 +80,12 @@ def create_engine(url: str, *, file_mode: int = DEFAULT_FILE_MODE, **kwargs: Any
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            # WAL lets readers work while one writer commits; NORMAL is durable in WAL mode
-            # except for the last transactions on power loss, which is acceptable for chat.
+            # WAL lets readers work while one writer commits. With WAL, synchronous=NORMAL
+            # writes every commit to the -wal file before COMMIT returns and syncs it at
+            # checkpoints: a process that dies (kill -9, OOM, crash) loses nothing, since the
+            # writes are in the operating system's hands; only a power cut or kernel crash
+            # may undo the last commits. That is the failure the inbox and outbox guarantee
+            # against; FULL would add an fsync to every commit for the power-cut case.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")

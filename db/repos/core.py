@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -161,6 +161,59 @@ class ChatStore:
         }
         await self._rows("conversation_save", _build_conversation_save, params)
 
+    async def users(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], SeenUser]:
+        """The users of these chats as stored now (role included), keyed by (channel,
+        chat id); chats without a row are left out. One statement per channel."""
+        by_channel: dict[str, list[str]] = {}
+        for channel, chat_id in keys:
+            by_channel.setdefault(channel, []).append(chat_id)
+        found: dict[tuple[str, str], SeenUser] = {}
+        stmt = _hot(self.conn, "users_of", _build_users_of)
+        for channel, chat_ids in by_channel.items():
+            result = await self.conn.execute(stmt, {"channel": channel, "chat_ids": chat_ids})
+            for row in result:
+                user = SeenUser(*row)
+                found[(user.channel, user.chat_id)] = user
+        return found
+
+    async def lock_conversations(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], ConversationRow]:
+        """``lock_conversation`` for many chats in one statement (a batch of messages
+        handled in one transaction), keyed by (channel, chat id). Locked in key order, so
+        two batches never wait on each other crosswise."""
+        if not keys:
+            return {}
+        now = utcnow()
+        params = [{"channel": c, "chat_id": i, "now": now} for c, i in sorted(set(keys))]
+        stmt = _hot(self.conn, "conversation_lock_many", _build_conversation_lock_many)
+        result = await self.conn.execute(stmt, params)
+        return {
+            (channel, chat_id): ConversationRow(dialogue, step, data or {}, last_buttons or [])
+            for channel, chat_id, dialogue, step, data, last_buttons in result
+        }
+
+    async def save_conversations(self, rows: Sequence[SavedConversation]) -> None:
+        """``save_conversation`` for many chats in one statement."""
+        if not rows:
+            return
+        now = utcnow()
+        params = [
+            {
+                "key_channel": r.channel,
+                "key_chat_id": r.chat_id,
+                "dialogue": r.dialogue,
+                "step": r.step,
+                "data": r.data,
+                "last_buttons": r.last_buttons,
+                "now": now,
+            }
+            for r in rows
+        ]
+        await self.conn.execute(
+            _hot(self.conn, "conversation_save", _build_conversation_save), params
+        )
+
     async def _rows(
         self, name: str, build: Callable[[Any], Any], params: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
@@ -236,6 +289,18 @@ class UserRepo:
         return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class SavedConversation:
+    """A chat's state to write (``ChatStore.save_conversations``)."""
+
+    channel: str
+    chat_id: str
+    dialogue: str | None
+    step: str | None
+    data: dict[str, Any]
+    last_buttons: list[Any]
+
+
 @dataclass(frozen=True)
 class ConversationRow:
     dialogue: str | None
@@ -303,6 +368,40 @@ def _build_conversation_lock(dialect: Any) -> Any:
             set_={"channel": insert.excluded.channel},
         )
         .returning(
+            Conversation.dialogue,
+            Conversation.step,
+            Conversation.data,
+            Conversation.last_buttons,
+        )
+    )
+
+
+def _build_users_of(dialect: Any) -> Any:
+    return select(User.id, User.channel, User.chat_id, User.display_name, User.role).where(
+        User.channel == bindparam("channel"),
+        User.chat_id.in_(bindparam("chat_ids", expanding=True)),
+    )
+
+
+def _build_conversation_lock_many(dialect: Any) -> Any:
+    """The lock statement returning the key too: rows of an executemany come back in no
+    particular order."""
+    insert = dialect.insert(Conversation)
+    return (
+        insert.values(
+            channel=bindparam("channel"),
+            chat_id=bindparam("chat_id"),
+            data={},
+            last_buttons=[],
+            updated_at=bindparam("now"),
+        )
+        .on_conflict_do_update(
+            index_elements=[Conversation.channel, Conversation.chat_id],
+            set_={"channel": insert.excluded.channel},
+        )
+        .returning(
+            Conversation.channel,
+            Conversation.chat_id,
             Conversation.dialogue,
             Conversation.step,
             Conversation.data,

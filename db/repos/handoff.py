@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
 from db.models.events import OutboxMessage
-from db.models.handoff import Lead, Ticket
+from db.models.handoff import Lead, LeadEvent, Ticket
 from db.models.privacy import AuditEntry
 from db.repos.staff import STAFF_ROLES, RoleRepo
+
+# Filter conditions of a staff list of leads (``LeadRepo.where``).
+Conditions = list[ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -177,25 +181,123 @@ class LeadRepo:
         return int(await self.session.scalar(stmt) or 0)
 
     async def link_drafts(self) -> int:
-        """Leads whose phone appears on a confirmed draft: linked and marked «đã nộp hồ sơ»."""
+        """Leads whose phone appears on a confirmed draft: linked and marked «đã nộp hồ sơ».
+
+        One query for every open lead (it runs before each staff list), not one per lead."""
         from db.models.drafts import Draft
 
-        open_leads = (
-            await self.session.scalars(
-                select(Lead).where(Lead.draft_id.is_(None), Lead.status != "ineligible")
+        found = (
+            await self.session.execute(
+                select(Lead.id, func.min(Draft.id))
+                .join(Draft, Draft.phone == Lead.phone)
+                .where(
+                    Lead.draft_id.is_(None),
+                    Lead.status != "ineligible",
+                    Draft.confirmed_at.is_not(None),
+                )
+                .group_by(Lead.id)
             )
         ).all()
-        linked = 0
-        for lead in open_leads:
-            draft_id = await self.session.scalar(
-                select(Draft.id)
-                .where(Draft.phone == lead.phone, Draft.confirmed_at.is_not(None))
-                .order_by(Draft.id)
-                .limit(1)
+        for lead_id, draft_id in found:
+            await self.session.execute(
+                update(Lead).where(Lead.id == lead_id).values(draft_id=draft_id, status="applied")
             )
-            if draft_id is not None:
-                lead.draft_id = draft_id
-                lead.status = "applied"
-                linked += 1
+        return len(found)
+
+    # --- staff lists (the leads page and ``kcbot leads``) ----------------------------------
+
+    @staticmethod
+    def where(
+        *,
+        status: str | None = None,
+        province_code: int | None = None,
+        collaborator: int | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+    ) -> Conditions:
+        """Conditions for a filtered list. ``collaborator`` is the id of the collaborator's
+        user row (never a name or phone); ``since``/``before`` bound ``created_at`` (UTC)."""
+        conditions: Conditions = []
+        if status:
+            conditions.append(Lead.status == status)
+        if province_code is not None:
+            conditions.append(Lead.province_code == province_code)
+        if collaborator is not None:
+            conditions.append(
+                exists().where(
+                    User.id == collaborator,
+                    User.channel == Lead.channel,
+                    User.chat_id == Lead.chat_id,
+                )
+            )
+        if since is not None:
+            conditions.append(Lead.created_at >= since)
+        if before is not None:
+            conditions.append(Lead.created_at < before)
+        return conditions
+
+    def _select(self, where: Conditions) -> Select[Lead]:
+        return select(Lead).where(*where)
+
+    async def count(self, where: Conditions) -> int:
+        stmt = select(func.count()).select_from(Lead).where(*where)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def page(self, where: Conditions, offset: int, limit: int) -> Sequence[Lead]:
+        """Newest first."""
+        stmt = self._select(where).order_by(Lead.id.desc()).offset(offset).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def matching(self, where: Conditions) -> Sequence[Lead]:
+        """Every lead of a filter, oldest first (exports)."""
+        return (await self.session.scalars(self._select(where).order_by(Lead.id))).all()
+
+    async def identity_keys(self, leads: Sequence[Lead]) -> Sequence[tuple[int, str, int, str]]:
+        """(id, phone, commune code, name key) of the leads that could be the same facility
+        as one of ``leads``: same phone or same commune (the name is compared by the caller).
+        Columns only, not rows: an export compares thousands."""
+        stmt = select(Lead.id, Lead.phone, Lead.commune_code, Lead.name_key)
+        if not leads:
+            return []
+        if len(leads) <= 500:  # a page: only its phones and communes
+            phones = {lead.phone for lead in leads}
+            communes = {lead.commune_code for lead in leads}
+            stmt = stmt.where(Lead.phone.in_(phones) | Lead.commune_code.in_(communes))
+        rows = await self.session.execute(stmt.order_by(Lead.id))
+        return [(i, p, c, k) for i, p, c, k in rows.all()]
+
+    async def collaborators(self) -> builtins.list[tuple[int, str | None, int]]:
+        """(user id, name, number of leads) of everyone who registered a lead and is still
+        linked to it (an erased collaborator's leads have chat id «-» and no user row)."""
+        rows = await self.session.execute(
+            select(User.id, User.display_name, func.max(Lead.collaborator), func.count(Lead.id))
+            .join(User, (User.channel == Lead.channel) & (User.chat_id == Lead.chat_id))
+            .group_by(User.id, User.display_name)
+            .order_by(User.id)
+        )
+        return [(uid, shown or name, int(n)) for uid, shown, name, n in rows.all()]
+
+    async def set_status(
+        self, lead: Lead, status: str, *, actor: str, note: str | None, now: datetime
+    ) -> LeadEvent:
+        event = LeadEvent(
+            lead_id=lead.id,
+            at=now,
+            actor=actor[:100],
+            from_status=lead.status,
+            to_status=status,
+            note=note or None,
+        )
+        lead.status = status
+        lead.updated_at = now
+        self.session.add(event)
         await self.session.flush()
-        return linked
+        return event
+
+    async def history(self, lead_id: int) -> Sequence[LeadEvent]:
+        stmt = (
+            select(LeadEvent)
+            .where(LeadEvent.lead_id == lead_id)
+            .order_by(LeadEvent.at, LeadEvent.id)
+        )
+        return (await self.session.scalars(stmt)).all()

@@ -147,6 +147,23 @@ class InboxRepo:
         )
         return bool(result.rowcount)
 
+    async def finish_many(self, ids: Sequence[int], token: str, now: datetime) -> set[int]:
+        """Mark claimed events done in one statement; the ids whose claim still held (the
+        others were taken over by another worker and must not be handled here)."""
+        if not ids:
+            return set()
+        result = await self.conn.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.id.in_(list(ids)),
+                InboxEvent.claimed_by == token,
+                InboxEvent.state == PROCESSING,
+            )
+            .values(state=DONE, handled_at=now, claimed_until=None, error=None)
+            .returning(InboxEvent.id)
+        )
+        return {row[0] for row in result}
+
     async def release(self, ids: Sequence[int], token: str) -> None:
         """Hand claimed, unhandled events back (a clean stop)."""
         if not ids:

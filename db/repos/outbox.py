@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.types import Button, Document, Reply
@@ -48,6 +48,16 @@ class DirectReply:
     reply: Reply
 
 
+@dataclass(frozen=True, slots=True)
+class RepliesTo:
+    """The replies to one handled message, to queue with ``insert_direct_many``."""
+
+    campaign: str
+    channel: str
+    chat_id: str
+    replies: Sequence[Reply]
+
+
 async def insert_direct(
     conn: AsyncConnection,
     *,
@@ -62,13 +72,27 @@ async def insert_direct(
     """Queue the replies to one message, already claimed by ``token`` for ``lease``: the
     process that handled the message sends them at once; if it dies, any sender takes
     them when the lease has passed. ``campaign:i`` keys each reply (idempotency)."""
-    if not replies:
-        return []
+    [queued] = await insert_direct_many(
+        conn, [RepliesTo(campaign, channel, chat_id, replies)], token=token, now=now, lease=lease
+    )
+    return queued
+
+
+async def insert_direct_many(
+    conn: AsyncConnection,
+    messages: Sequence[RepliesTo],
+    *,
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[list[DirectReply]]:
+    """``insert_direct`` for the replies to many messages in one statement; per message,
+    its queued replies in order."""
     values = [
         {
-            "campaign": f"{campaign}:{i}",
-            "channel": channel,
-            "chat_id": chat_id,
+            "campaign": f"{m.campaign}:{i}",
+            "channel": m.channel,
+            "chat_id": m.chat_id,
             "text": r.text,
             "buttons": [[[b.label, b.payload] for b in row] for row in r.buttons],
             "status": SENDING,
@@ -84,11 +108,88 @@ async def insert_direct(
             "document_caption": r.document.caption if r.document else None,
             "request_phone": r.request_phone,
         }
-        for i, r in enumerate(replies)
+        for m in messages
+        for i, r in enumerate(m.replies)
     ]
-    stmt = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
-    ids = [row[0] for row in (await conn.execute(stmt, values)).all()]
-    return [DirectReply(i, channel, chat_id, r) for i, r in zip(ids, replies, strict=True)]
+    if not values:
+        return [[] for _ in messages]
+    # Rows matched by their unique campaign key: asking for RETURNING in parameter order
+    # would make SQLAlchemy insert row by row on SQLite.
+    stmt = insert(OutboxMessage).returning(OutboxMessage.campaign, OutboxMessage.id)
+    ids = {campaign: row_id for campaign, row_id in await conn.execute(stmt, values)}
+    return [
+        [
+            DirectReply(ids[f"{m.campaign}:{i}"], m.channel, m.chat_id, r)
+            for i, r in enumerate(m.replies)
+        ]
+        for m in messages
+    ]
+
+
+async def record_sent(conn: AsyncConnection, rows: Sequence[tuple[int, str]], now: datetime) -> int:
+    """Record rows as sent by their claimers (``(id, token)``), and an attempt for each;
+    how many were still claimed by them. One statement per token (a handful: the inbox
+    worker's, the sender's batches): on PostgreSQL a single statement that also writes
+    the attempts, atomic on its own, so it may run outside a transaction (no BEGIN and
+    COMMIT round trips); elsewhere an UPDATE per token and one INSERT, in the caller's
+    transaction. Counted with RETURNING: drivers' row counts of an executemany are not
+    reliable."""
+    if not rows:
+        return 0
+    by_token: dict[str, list[int]] = {}
+    for row_id, token in rows:
+        by_token.setdefault(token, []).append(row_id)
+    kept = 0
+    if conn.dialect.name == "postgresql":
+        for token, ids in by_token.items():
+            result = await conn.execute(_PG_RECORD_SENT, {"ids": ids, "token": token, "now": now})
+            kept += int(result.scalar_one())
+        return kept
+    table: Any = OutboxMessage.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.id.in_(bindparam("ids", expanding=True)),
+            table.c.claimed_by == bindparam("token"),
+            table.c.status == SENDING,
+        )
+        .values(
+            status=SENT,
+            sent_at=now,
+            updated_at=now,
+            claimed_until=None,
+            last_error=None,
+            attempts=table.c.attempts + 1,
+        )
+        .returning(table.c.id)
+    )
+    for token, ids in by_token.items():
+        kept += len((await conn.execute(stmt, {"ids": ids, "token": token})).all())
+    await conn.execute(
+        insert(OutboxAttempt),
+        [{"outbox_id": i, "at": now, "outcome": "sent", "worker": t} for i, t in rows],
+    )
+    return kept
+
+
+_PG_RECORD_SENT = text(
+    """
+    WITH sent AS (
+        UPDATE outbox
+        SET status = 'sent', sent_at = :now, updated_at = :now, claimed_until = NULL,
+            last_error = NULL, attempts = attempts + 1
+        WHERE id = ANY(CAST(:ids AS integer[])) AND claimed_by = :token AND status = 'sending'
+        RETURNING id
+    ), tried AS (
+        INSERT INTO outbox_attempts (outbox_id, at, outcome, worker)
+        SELECT i, :now, 'sent', :token FROM unnest(CAST(:ids AS integer[])) AS i
+    )
+    SELECT count(*) FROM sent
+    """
+).bindparams(
+    bindparam("now", type_=OutboxMessage.__table__.c.sent_at.type),
+    bindparam("ids", type_=ARRAY(Integer)),
+)
 
 
 def reply_of(row: Any) -> Reply:
@@ -228,35 +329,9 @@ class OutboxRepo:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_sent(self, rows: Sequence[tuple[int, str]], now: datetime) -> int:
-        """Record many rows as sent by their claimers (``(id, token)``) in two statements;
-        how many were still claimed by them."""
-        if not rows:
-            return 0
-        params = [{"row_id": i, "token": t} for i, t in rows]
-        table: Any = OutboxMessage.__table__
-        stmt = (
-            update(table)
-            .where(
-                table.c.id == bindparam("row_id"),
-                table.c.claimed_by == bindparam("token"),
-                table.c.status == SENDING,
-            )
-            .values(
-                status=SENT,
-                sent_at=now,
-                updated_at=now,
-                claimed_until=None,
-                last_error=None,
-                attempts=table.c.attempts + 1,
-            )
-        )
-        conn = await self.session.connection()
-        result = await conn.execute(stmt, params)
-        await conn.execute(
-            insert(OutboxAttempt),
-            [{"outbox_id": i, "at": now, "outcome": "sent", "worker": t} for i, t in rows],
-        )
-        return int(result.rowcount or 0)
+        """Record many rows as sent by their claimers (``(id, token)``); how many were
+        still claimed by them (see ``record_sent``)."""
+        return await record_sent(await self.session.connection(), rows, now)
 
     async def record_attempt(
         self, row_id: int, now: datetime, outcome: str, error: str | None, worker: str | None

@@ -14,6 +14,7 @@ from db.models.core import User
 from db.models.drafts import Draft
 from db.models.events import OutboxAttempt, OutboxMessage, Subscription
 from db.models.staff import Broadcast, Invite, StaffNotice
+from db.repos.privacy import ANONYMOUS
 
 ROLES = ("owner", "collaborator", "staff", "admin")
 STAFF_ROLES = ("staff", "admin")
@@ -63,6 +64,68 @@ class RoleRepo:
         query = query.where(User.role == role) if role else query.where(User.role != "owner")
         return (await self.session.scalars(query)).all()
 
+    # --- the users page: 50,000 chats, listed by keyset (never a growing OFFSET) ---------
+
+    @staticmethod
+    def _where(role: str | None, channel: str | None) -> list[Any]:
+        # The anonymous row that erased data is re-attached to is nobody to list.
+        where: list[Any] = [User.channel != ANONYMOUS[0]]
+        if role:
+            where.append(User.role == role)
+        if channel:
+            where.append(User.channel == channel)
+        return where
+
+    async def count(self, role: str | None = None, channel: str | None = None) -> int:
+        stmt = select(func.count()).select_from(User).where(*self._where(role, channel))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def newest(
+        self,
+        role: str | None = None,
+        channel: str | None = None,
+        *,
+        below: int | None = None,
+        above: int | None = None,
+        limit: int = 50,
+    ) -> Sequence[User]:
+        """Users newest first (by id): those with an id below ``below`` (the next page), or
+        the ``limit`` just above ``above`` (the previous page), through the primary key."""
+        where = self._where(role, channel)
+        if above is not None:
+            stmt = select(User).where(*where, User.id > above).order_by(User.id).limit(limit)
+            return list(reversed((await self.session.scalars(stmt)).all()))
+        if below is not None:
+            where.append(User.id < below)
+        stmt = select(User).where(*where).order_by(User.id.desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def search(self, text: str, limit: int = 50) -> Sequence[User]:
+        """Users whose chat id is ``text`` or whose name contains it (newest first)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = (
+            select(User)
+            .where(
+                *self._where(None, None),
+                (User.chat_id == text) | User.display_name.ilike(pattern, escape="\\"),
+            )
+            .order_by(User.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def channels(self) -> list[str]:
+        rows = await self.session.scalars(
+            select(User.channel)
+            .where(User.channel != ANONYMOUS[0])
+            .distinct()
+            .order_by(User.channel)
+        )
+        return list(rows.all())
+
+    async def get_user(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)  # type: ignore[no-any-return]
+
     async def staff_chats(self) -> list[tuple[str, str]]:
         rows = await self.session.execute(
             select(User.channel, User.chat_id)
@@ -93,6 +156,10 @@ class InviteRepo:
         self.session.add(invite)
         await self.session.flush()
         return invite
+
+    async def recent(self, limit: int = 20) -> Sequence[Invite]:
+        query = select(Invite).order_by(Invite.id.desc()).limit(limit)
+        return (await self.session.scalars(query)).all()
 
     async def redeem(self, code: str, who: str, now: datetime) -> Redeemed:
         """Use a code once: the role it gives, or why not."""

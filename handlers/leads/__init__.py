@@ -390,7 +390,8 @@ class LeadsFeature(FormFeature):
             return await self._mine(ctx)
         repo = LeadRepo(ctx.session)
         await repo.link_drafts()
-        leads = [lead for lead in await repo.list() if lead.status == "new"][-10:]
+        # The ten newest still «mới», oldest of them first.
+        leads = list(reversed(await repo.page(LeadRepo.where(status="new"), 0, 10)))
         if not leads:
             return Reply(
                 "Không có cơ sở mới được giới thiệu.", buttons=[[button("🏠 Menu", "menu", "home")]]

@@ -17,14 +17,14 @@ from tests.auxil.web import PASSWORD, admin_site, make_login  # noqa: F401
 
 
 async def test_login_lands_on_the_pages_of_the_role_and_logout_ends_it(browser: Browser):  # noqa: F811
-    await browser.goto("/admin/logins", "asks-login")
+    await browser.goto("/admin/users/logins", "asks-login")
     assert urlsplit(browser.page.url).path == "/admin/login"
-    assert parse_qs(urlsplit(browser.page.url).query)["next"] == ["/admin/logins"]
+    assert parse_qs(urlsplit(browser.page.url).query)["next"] == ["/admin/users/logins"]
 
     await make_login(browser.site.app, "quantri", "admin")
     await browser.fill_login("quantri", PASSWORD)
     # Back where the login was asked for, with the admin's name and the logout button.
-    assert urlsplit(browser.page.url).path == "/admin/logins"
+    assert urlsplit(browser.page.url).path == "/admin/users/logins"
     body = await browser.text()
     assert "quantri · quản trị" in body and "Đăng xuất" in body
     assert "Tài khoản đăng nhập" in body
@@ -81,8 +81,8 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(bro
 
 async def test_staff_cannot_open_an_admin_page(browser: Browser):  # noqa: F811
     await browser.login("staff", "canbo")
-    assert "Tài khoản đăng nhập" not in await browser.text()  # not in the nav
-    response = await browser.goto("/admin/logins", "refused")
+    assert "Người dùng & vai trò" not in await browser.text()  # not in the nav
+    response = await browser.goto("/admin/users/logins", "refused")
     assert response.status == 403
     assert "Trang này chỉ dành cho quản trị." in await browser.text()
 
@@ -98,9 +98,10 @@ async def test_typed_markup_shows_as_text(browser: Browser):  # noqa: F811
 
     await make_login(browser.site.app, "canbo", "staff")
     await browser.login("admin", "quantri")
-    await browser.goto("/admin/logins", "logins")
-    await browser.page.get_by_label("Tên đăng nhập").select_option("canbo")
-    await browser.page.get_by_label("Tài khoản chat (KÊNH:MÃ_CHAT)").fill(f"telegram:{script}")
+    await browser.goto("/admin/users/logins", "logins")
+    link_form = browser.page.locator("form[action$='/logins/link']")
+    await link_form.locator("select[name=username]").select_option("canbo")
+    await link_form.get_by_label("Tài khoản chat (KÊNH:MÃ_CHAT)").fill(f"telegram:{script}")
     await browser.submit("Liên kết", "linked")
     body = await browser.text()
     assert f"Đã liên kết canbo với telegram:{script}." in body  # the flash, as text

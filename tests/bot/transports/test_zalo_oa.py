@@ -180,8 +180,10 @@ async def test_whole_intake_on_oa_with_the_shared_phone(oa_bot: Served, fake_oa:
     await step(tap(f"intake:com:{commune}"), "Bước 6/15")
     await step(text("Co so moc Minh Phat"), "Bước 7/15")
     await step(tap("intake:skip"), "Bước 8/15")
-    sent = await step(text("Nguyen Van An"), "Bước 9/15")
-    # The phone step offers Zalo's «share your information» template.
+    # The phone step offers Zalo's «share your information» template; it is sent right
+    # after the step's text, so wait for the template itself rather than the text.
+    sent = await step(text("Nguyen Van An"), "request_user_info")
+    assert "Bước 9/15" in str(sent)
     templates = [m["attachment"]["payload"] for m in sent if "attachment" in m]
     assert any(t.get("template_type") == "request_user_info" for t in templates)
     info = {"name": "Nguyễn Văn An", "phone": "84912345678", "address": "Nghĩa Hành"}
