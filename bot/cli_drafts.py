@@ -1,8 +1,7 @@
 """`kcbot drafts list|show|export|set-status`: the staff side of draft applications.
 
-``set-status`` is a thin wrapper of ``handlers.intake.service.change_status``: it records
-the change (who, when, note) and queues a message for the owner's chat in the outbox; the
-notification is recorded in the draft history too.
+A thin caller of ``handlers.intake.service`` (the staff web pages call the same
+functions): filters, the history, the export rows and the status workflow live there.
 """
 
 from __future__ import annotations
@@ -15,111 +14,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from handlers.intake.service import EXPORT_FIELDS, LIST_FIELDS, status_label
+
 log = logging.getLogger(__name__)
 
-LIST_FIELDS = (
-    "id",
-    "status",
-    "support_type",
-    "facility_name",
-    "owner_name",
-    "phone",
-    "province",
-    "commune",
-    "estimated_cost",
-    "estimated_support",
-    "created_at",
-)
-EXPORT_FIELDS = (
-    *LIST_FIELDS[:4],
-    "facility_kind",
-    "reg_no",
-    "owner_name",
-    "phone",
-    "province",
-    "commune",
-    "sector",
-    "products",
-    "workers",
-    "plan",
-    "estimated_cost",
-    "counterpart_funds",
-    "estimated_support",
-    "expected_results",
-    "needs_review",
-    "review_notes",
-    "channel",
-    "chat_id",
-    "created_at",
-    "confirmed_at",
-    "updated_at",
-)
 
-
-# Vietnamese for people; the codes stay in --json and in exports' column names.
-FIELD_LABELS = {
-    "id": "Mã hồ sơ",
-    "status": "Trạng thái",
-    "support_type": "Nội dung hỗ trợ",
-    "facility_name": "Tên cơ sở",
-    "facility_kind": "Loại hình",
-    "reg_no": "Số đăng ký",
-    "owner_name": "Chủ cơ sở",
-    "phone": "Điện thoại",
-    "province": "Tỉnh/thành",
-    "commune": "Xã/phường",
-    "sector": "Ngành nghề",
-    "products": "Sản phẩm",
-    "workers": "Số lao động",
-    "plan": "Phương án",
-    "estimated_cost": "Chi phí dự kiến",
-    "counterpart_funds": "Vốn đối ứng",
-    "estimated_support": "Hỗ trợ dự kiến",
-    "expected_results": "Kết quả dự kiến",
-    "needs_review": "Cần cán bộ xem",
-    "review_notes": "Ghi chú xem xét",
-    "channel": "Kênh",
-    "chat_id": "Mã chat",
-    "created_at": "Tạo lúc",
-    "confirmed_at": "Xác nhận lúc",
-    "updated_at": "Cập nhật lúc",
-}
-STATUS_LABELS = {
-    "in_progress": "Đang làm dở",
-    "abandoned": "Đã bỏ",
-    "draft": "Đã xác nhận (chưa nộp)",
-    "submitted": "Đã nộp",
-    "under_review": "Đang xem xét",
-    "approved": "Được duyệt",
-    "rejected": "Không được duyệt",
-    "needs_changes": "Cần bổ sung",
-}
-MONEY_FIELDS = ("estimated_cost", "counterpart_funds", "estimated_support")
-TIME_FIELDS = ("created_at", "confirmed_at", "updated_at")
-
-
-def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status or "", status or "-")
-
-
-def shown(draft: Any, name: str) -> str:
-    """One field as staff read it: labels, dd/mm/yyyy HH:MM, «350 triệu đồng»."""
-    from knowledge.formats import datetime_text, money_words
-
-    value = getattr(draft, name)
-    if value in (None, "", []):
-        return "-"
-    if name == "status":
-        return status_label(value)
-    if name in MONEY_FIELDS:
-        return money_words(int(value))
-    if name in TIME_FIELDS:
-        return datetime_text(value)
-    if name == "needs_review":
-        return "có" if value else "không"
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return str(value)
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--status", help="only this status ('all' includes unfinished ones)")
+    p.add_argument("--province", help="only this province (name, old names accepted)")
+    p.add_argument("--support", help="only this support content (e.g. machinery)")
+    p.add_argument("--from", dest="date_from", help="created on or after DD/MM/YYYY")
+    p.add_argument("--to", dest="date_to", help="created on or before DD/MM/YYYY")
 
 
 def register(root: Any) -> None:
@@ -127,7 +32,7 @@ def register(root: Any) -> None:
     sub = drafts.add_subparsers(dest="drafts_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("list", help="list drafts (default: every confirmed draft)")
-    p.add_argument("--status", help="only this status ('all' includes unfinished ones)")
+    _filter_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_list)
 
@@ -138,7 +43,7 @@ def register(root: Any) -> None:
 
     p = sub.add_parser("export", help="write drafts to FILE.xlsx or FILE.csv")
     p.add_argument("file", type=Path)
-    p.add_argument("--status", help="only this status ('all' includes unfinished ones)")
+    _filter_options(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("set-status", help="change a draft's status and tell the owner")
@@ -149,15 +54,28 @@ def register(root: Any) -> None:
     p.set_defaults(func=cmd_set_status)
 
 
-def _value(draft: Any, name: str) -> Any:
-    value = getattr(draft, name)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+def _filter(args: argparse.Namespace) -> Any:
+    """The service's filter from the options; None (and the reasons printed) if bad."""
+    from handlers.intake.service import read_filter
+
+    params = {
+        "status": getattr(args, "status", None) or "",
+        "province": getattr(args, "province", None) or "",
+        "support": getattr(args, "support", None) or "",
+        "from": getattr(args, "date_from", None) or "",
+        "to": getattr(args, "date_to", None) or "",
+    }
+    flt, errors = read_filter(params)
+    options = {"from": "--from", "to": "--to"}
+    for name, message in errors.items():
+        print(f"{options.get(name, '--' + name)}: {message}", file=sys.stderr)
+    return None if errors else flt
 
 
 def draft_row(draft: Any, fields: tuple[str, ...] = LIST_FIELDS) -> dict[str, Any]:
-    return {name: _value(draft, name) for name in fields}
+    from handlers.intake.service import raw_row
+
+    return raw_row(draft, fields)
 
 
 async def _with_session(settings: Any, work: Any) -> int:
@@ -178,8 +96,12 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.drafts import DraftRepo
     from knowledge.formats import datetime_text, money_words
 
+    flt = _filter(args)
+    if flt is None:
+        return 2
+
     async def work(session: Any) -> int:
-        drafts = await DraftRepo(session).list(args.status)
+        drafts = await DraftRepo(session).matching(flt.criteria())
         if args.json:
             for d in drafts:
                 print(json.dumps(draft_row(d), ensure_ascii=False))
@@ -206,56 +128,54 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 async def cmd_show(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.drafts import DraftRepo
+    from handlers.intake.service import draft_detail
     from knowledge.formats import datetime_text
 
     async def work(session: Any) -> int:
-        repo = DraftRepo(session)
-        draft = await repo.get(args.id)
-        if draft is None:
+        detail = await draft_detail(session, args.id)
+        if detail is None:
             print(f"Không có hồ sơ #{args.id}.", file=sys.stderr)
             return 1
-        history = [
-            {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "kind": e.kind,
-                "from": e.from_status,
-                "to": e.to_status,
-                "note": e.note,
-            }
-            for e in await repo.history(draft.id)
-        ]
-        row = draft_row(draft, EXPORT_FIELDS)
+        draft = detail.draft
         if args.json:
+            history = [
+                {
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "kind": e.kind,
+                    "from": e.from_status,
+                    "to": e.to_status,
+                    "note": e.note,
+                }
+                for e in await DraftRepo(session).history(draft.id)
+            ]
+            row = draft_row(draft, EXPORT_FIELDS)
             print(json.dumps({**row, "history": history}, ensure_ascii=False))
             return 0
-        for name in row:
-            print(f"{FIELD_LABELS.get(name, name):>24}: {shown(draft, name)}")
+        for label, value in detail.fields:
+            print(f"{label:>24}: {value}")
         print(f"{'Lịch sử':>24}:")
-        for e in await repo.history(draft.id):
-            if e.kind == "status":
-                change = f"{status_label(e.from_status)} → {status_label(e.to_status)}"
-            else:
-                change = {"notified": "đã báo chủ cơ sở"}.get(e.kind, e.kind)
-            print(f"  {datetime_text(e.at)}  {e.actor}  {change}  {e.note or ''}")
+        for line in detail.history:
+            note = line.note if line.kind == "status" else ""
+            print(f"  {datetime_text(line.at)}  {line.actor}  {line.change}  {note}".rstrip())
         return 0
 
     return await _with_session(settings, work)
 
 
 async def cmd_export(args: argparse.Namespace, settings: Any) -> int:
-    from db.repos.drafts import DraftRepo
+    from handlers.intake.service import export_rows
 
     suffix = args.file.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         print("FILE must end in .xlsx or .csv", file=sys.stderr)
         return 2
+    flt = _filter(args)
+    if flt is None:
+        return 2
 
     async def work(session: Any) -> int:
-        drafts = await DraftRepo(session).list(args.status)
-        rows = [draft_row(d, EXPORT_FIELDS) for d in drafts]
-        for row in rows:
-            row["review_notes"] = "; ".join(row["review_notes"] or [])
+        rows = await export_rows(session, flt)
         try:
             write_rows(args.file, rows, settings.file_mode_bits)
         except OSError as exc:
@@ -306,7 +226,8 @@ async def cmd_set_status(args: argparse.Namespace, settings: Any) -> int:
                 session, args.id, args.status, actor=actor, note=args.note, force=args.force
             )
         except StatusError as exc:
-            print(str(exc), file=sys.stderr)
+            hint = " Dùng --force nếu chắc." if exc.forceable else ""
+            print(f"{exc}{hint}", file=sys.stderr)
             return exc.code
         told = {
             "outbox": "đã xếp tin nhắn báo chủ cơ sở (gửi khi bot chạy)",

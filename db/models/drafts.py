@@ -35,14 +35,14 @@ class Draft(Base):
     status: Mapped[str] = mapped_column(String(20), index=True, default="in_progress")
     # The intake step the owner is at (in_progress only).
     step: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    support_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    support_type: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     facility_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     facility_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reg_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
     owner_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     province: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    province_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    province_code: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     commune: Mapped[str | None] = mapped_column(String(100), nullable=True)
     commune_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sector: Mapped[str | None] = mapped_column(String(300), nullable=True)
@@ -58,7 +58,8 @@ class Draft(Base):
     review_notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Every answer as given (the columns above are copies for listing and export).
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the staff pages' date filter (0009_web_indexes).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
