@@ -116,11 +116,11 @@ class ChatBell:
         for event in self._events.values():
             event.set()
 
-    async def wait(self, chat_id: str, timeout: float) -> bool:
+    async def wait(self, chat_id: str, seconds: float) -> bool:
         event = self._events.setdefault(chat_id, asyncio.Event())
         self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), seconds)
             return True
         except TimeoutError:
             return False
@@ -199,8 +199,7 @@ class WebChatTransport:
         self.required = required  # a busy port is fatal (kcbot web), or only said once
         self.bell = ChatBell()
         self.sender = WebSender(self.bell)
-        limit = per_minute or getattr(app.settings, "web_chat_per_minute", 20)
-        self.rate = RateLimit(limit)
+        self.rate = RateLimit(per_minute or app.settings.web_chat_per_minute)
         self._stopping = False
         http.add_get(PATH, self.page)
         http.add_get(PATH + "/", self.page)
@@ -411,7 +410,7 @@ class WebChatTransport:
             body=content,
             content_type=mime_of(name),
             headers={
-                "Content-Disposition": f"attachment; filename=\"{safe}\"; "
+                "Content-Disposition": f'attachment; filename="{safe}"; '
                 f"filename*=UTF-8''{quote(name)}",
                 "Cache-Control": "no-store",
                 "X-Content-Type-Options": "nosniff",
@@ -421,4 +420,3 @@ class WebChatTransport:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
