@@ -18,7 +18,7 @@ CHAT = 4004
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    from tests.auxil.web import free_port
+    from tests.auxil.webchat import free_port
 
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

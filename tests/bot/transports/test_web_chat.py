@@ -14,7 +14,7 @@ from bot.transports.web import EMPTY, MAX_INPUT, TOO_FAST, TOO_LONG
 from db.models.core import InboxEvent
 from db.models.events import OutboxMessage
 from tests.auxil.intake import DOCX, docx_text, fill_until_summary
-from tests.auxil.web import Visitor, web_server
+from tests.auxil.webchat import Visitor, web_server
 
 MANY = {"web_chat_per_minute": 1000}  # a long dialogue from one test address
 

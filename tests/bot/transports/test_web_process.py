@@ -9,10 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.auxil.fake_telegram import TOKEN, FakeTelegram
-from tests.auxil.web import Visitor
+from tests.auxil.webchat import Visitor
 from tests.test_run_command import clean_env, stop
 
 
@@ -59,7 +60,15 @@ async def test_kcbot_web_serves_the_chat_alone_and_stops_on_sigterm(tmp_path: Pa
         assert first[1] == f"Trang cán bộ: {base_of(env)}/admin/"
         assert "staff add-login" in first[2]
         assert "Trợ lý Khuyến công" in await chat_once(base_of(env))
-        assert await stop(process, signal.SIGTERM) == 0
+        # A page waiting for replies does not hold the stop up (it is answered at once).
+        async with Visitor(base_of(env)) as waiting:
+            await waiting.open()
+            poll = asyncio.create_task(waiting.fetch(wait=True))
+            await asyncio.sleep(0.5)
+            started = time.monotonic()
+            assert await stop(process, signal.SIGTERM) == 0
+            assert time.monotonic() - started < 10
+            assert await poll == []
     finally:
         if process.returncode is None:
             process.kill()
