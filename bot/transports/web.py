@@ -66,8 +66,11 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors *"
+        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
+    # Not inside another site's frame: its cookie would not be sent there (SameSite), and
+    # a framed chat invites clickjacking. Centres link to the page instead.
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",

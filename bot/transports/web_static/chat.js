@@ -1,5 +1,5 @@
-// The web chat page: no build step, no library. Every text is put in with textContent,
-// never innerHTML, so nothing a user or the bot writes can become markup.
+// The web chat page: no build step, no library. Every text is put in with textContent
+// (never parsed as HTML), so nothing a user or the bot writes can become markup.
 "use strict";
 
 (function () {

@@ -32,9 +32,20 @@ async def count_rows(server, model) -> int:
 
 async def test_start_buttons_and_typed_answers(db_url):
     async with web_server(db_url, **MANY) as server, Visitor(server.base) as visitor:
-        html = await visitor.open()
+        async with visitor.http.get(server.base + "/chat") as response:
+            html = await response.text()
+            cookie = response.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/chat" in cookie
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Frame-Options"] == "DENY"
         assert "Trợ lý Khuyến công" in html and "/chat/static/chat.js" in html
+        assert 'maxlength="2000"' in html and "width=device-width" in html  # a phone
+        await visitor.open()
         assert visitor.chat_cookie and visitor.shown == []  # a new chat, nothing yet
+        async with visitor.http.get(server.base + "/chat/static/chat.js") as response:
+            script = await response.text()
+            assert response.headers["Content-Type"].startswith("text/javascript")
+        assert "innerHTML" not in script and "textContent" in script
         await visitor.send("/start")
         assert "Trợ lý Khuyến công" in visitor.text
         assert any("Tạo hồ sơ" in label for label in visitor.labels)
