@@ -47,7 +47,7 @@ MAX_TEXT = 4000  # a reply longer than this is split; a phone screen scrolls any
 MAX_INPUT = 2000  # what a visitor may type in one message
 MAX_BODY = 16 * 1024
 POLL_SECONDS = 25.0  # how long a fetch of new messages waits when there is none
-RECHECK_SECONDS = 2.0  # replies sent by another process are seen within this
+RECHECK_SECONDS = 5.0  # replies another process sent are seen within this
 # Replies are recorded as sent a moment after they were "sent" (group commit), and two
 # processes' clocks differ a little: each fetch looks this far back; the page drops repeats.
 SLACK = timedelta(seconds=5)
