@@ -332,6 +332,11 @@ class WebChatTransport:
     async def post(self, request: web.Request) -> web.StreamResponse:
         """``POST /chat/messages`` with ``{"id", "text"}`` or ``{"id", "payload", "label"}``:
         stored in the inbox before the answer (202)."""
+        # Another site cannot post for a visitor: a form cannot send JSON, and a script
+        # elsewhere would need a CORS preflight, which is never granted. (No Origin check:
+        # behind a reverse proxy the Host seen here is not the visitor's.)
+        if request.content_type != "application/json":
+            return _error(415, BAD_REQUEST)
         if request.content_length is not None and request.content_length > MAX_BODY:
             return _error(413, TOO_BIG)
         try:

@@ -131,6 +131,10 @@ async def test_bad_input_gets_a_clear_answer_never_a_traceback(db_url):
             assert "không hợp lệ" in json.loads(text)["error"]
         status, text = await visitor.post_raw(b'{"id": "abcdefgh", "text": "' + b"y" * 40_000)
         assert status == 413 and "quá lớn" in json.loads(text)["error"]
+        # What another site's form could send on a visitor's behalf: not JSON, refused.
+        form = b'{"id": "abcdefgh", "text": "hi"}'
+        status, text = await visitor.post_raw(form, content_type="text/plain")
+        assert status == 415 and "Traceback" not in text
         assert await count_rows(server, InboxEvent) == 0
 
         # Emoji and control characters: answered; what is shown back has no control chars.
