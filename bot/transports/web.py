@@ -17,6 +17,7 @@ are download links that work only with this chat's cookie.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -48,6 +49,7 @@ MAX_INPUT = 2000  # what a visitor may type in one message
 MAX_BODY = 16 * 1024
 POLL_SECONDS = 25.0  # how long a fetch of new messages waits when there is none
 RECHECK_SECONDS = 5.0  # replies another process sent are seen within this
+RUNG_SECONDS = 2.0  # after a send, fetches look every 0.1 s this long for its record
 # Replies are recorded as sent a moment after they were "sent" (group commit), and two
 # processes' clocks differ a little: each fetch looks this far back; the page drops repeats.
 SLACK = timedelta(seconds=5)
@@ -104,29 +106,36 @@ def new_chat_id() -> str:
 
 
 class ChatBell:
-    """Rings a chat's waiting fetches when the outbox sends it something."""
+    """Rings a chat's waiting fetches when the outbox sends it something, and remembers
+    when it last rang (a fetch that arrives just after the ring still looks closely)."""
 
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
         self._waiting: dict[str, int] = {}
+        self._rung: dict[str, float] = {}
 
     def ring(self, chat_id: str) -> None:
+        now = time.monotonic()
+        if len(self._rung) > 10_000:
+            self._rung = {c: t for c, t in self._rung.items() if t > now - 60}
+        self._rung[chat_id] = now
         event = self._events.get(chat_id)
         if event is not None:
             event.set()
+
+    def rung_within(self, chat_id: str, seconds: float) -> bool:
+        return time.monotonic() - self._rung.get(chat_id, -1e9) < seconds
 
     def ring_all(self) -> None:
         for event in self._events.values():
             event.set()
 
-    async def wait(self, chat_id: str, seconds: float) -> bool:
+    async def wait(self, chat_id: str, seconds: float) -> None:
         event = self._events.setdefault(chat_id, asyncio.Event())
         self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
         try:
-            await asyncio.wait_for(event.wait(), seconds)
-            return True
-        except TimeoutError:
-            return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
         finally:
             self._waiting[chat_id] -= 1
             if not self._waiting[chat_id]:
@@ -304,19 +313,18 @@ class WebChatTransport:
             since -= SLACK
         wait = request.query.get("wait") == "1" and since is not None
         deadline = time.monotonic() + POLL_SECONDS
-        rung = False
         while True:
             now = _now()
             lines = await self._lines(chat_id, since)
             left = deadline - time.monotonic()
             if lines or not wait or self._stopping or left <= 0:
                 break
-            if rung:
+            if self.bell.rung_within(chat_id, RUNG_SECONDS):
                 # Rung at send time: the outbox records the row as sent a moment later
                 # (longer when the database is busy): look again shortly.
                 await asyncio.sleep(min(left, 0.1))
             else:
-                rung = await self.bell.wait(chat_id, min(left, RECHECK_SECONDS))
+                await self.bell.wait(chat_id, min(left, RECHECK_SECONDS))
         return web.json_response(
             {"messages": [_line_json(line) for line in lines], "now": now.isoformat()},
             headers={"Cache-Control": "no-store"},
