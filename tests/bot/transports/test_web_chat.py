@@ -211,3 +211,21 @@ async def test_a_message_stored_before_a_stop_is_answered_after_the_restart(db_u
                 break
             await visitor.fetch(wait=True)
         assert [m["who"] for m in visitor.shown] == ["user", "bot", "user", "bot"]
+
+
+async def test_two_servers_on_one_database_share_the_chats(db_url):
+    """Behind one address, a visitor's fetch may reach another process than its POST."""
+    async with (
+        web_server(db_url, **MANY) as first,
+        web_server(db_url, **MANY) as second,
+        Visitor(first.base) as visitor,
+    ):
+        await visitor.open()
+        await visitor.send("/start")
+        shown = [(m["who"], m["text"]) for m in visitor.shown]
+        visitor.base = second.base  # the same browser (cookie), the other process
+        await visitor.open()
+        assert [(m["who"], m["text"]) for m in visitor.shown] == shown
+        await visitor.tap("Hỏi đáp")  # posted to the second, answered by either
+        assert visitor.last
+        assert len({m["key"] for m in visitor.shown}) == len(visitor.shown)
