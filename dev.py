@@ -42,6 +42,32 @@ def ensure_environment(extras: str = "") -> None:
     stamp.write_text(digest)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium: install it (and its driver) when missing.
+
+    Failing here is not fatal: the browser tests then skip, or fail with CI=true.
+    """
+    if CHROMIUM.exists() or not Path("/usr/bin/apt-get").exists():
+        return
+    sudo: list[str] = []
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        if subprocess.call(["sh", "-c", "command -v sudo"], stdout=subprocess.DEVNULL) != 0:
+            print("Chromium is missing and sudo is not available: browser tests will skip.")
+            return
+        sudo = ["sudo"]
+    print("Installing chromium and chromium-driver with apt-get …", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = [[*sudo, "apt-get", "update", "-qq"]]
+    steps.append([*sudo, "apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"])
+    for step in steps:
+        if subprocess.call(step, env=env) != 0:
+            print(f"Could not install Chromium ({' '.join(step)} failed): browser tests will skip.")
+            return
+
+
 def kcbot(*args: str) -> int:
     return subprocess.call([str(PYTHON), "-m", "bot.cli", *args], cwd=Path.cwd())
 
@@ -69,6 +95,7 @@ def main(argv: list[str]) -> int:
         return kcbot("chat", "--web")
     if command == "test":
         ensure_environment("dev")
+        ensure_chromium()
         code = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
         if code == 5:  # pytest found no tests: that is a failure, not a pass
             print("No tests were collected.", file=sys.stderr)

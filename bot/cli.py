@@ -22,6 +22,7 @@ COMMAND_MODULES = {
     "bot.cli_leads": ("root",),  # kcbot leads list|export|set-status
     "bot.cli_users": ("root",),  # kcbot users list|grant|revoke|invite
     "bot.cli_broadcast": ("root",),  # kcbot broadcast send|list|status|cancel
+    "bot.cli_staff": ("root",),  # kcbot staff add-login|passwd|remove-login|link|logins
 }
 
 DESCRIPTION = """\

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     centre_hours: str = "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:30–17:00"
     centre_email: str | None = None
 
+    # Staff web pages (/admin/): how long a login lasts, and whether to believe a reverse
+    # proxy's X-Forwarded-Proto (for the cookie's Secure flag) — only behind your own proxy.
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    web_trust_proxy: bool = False
+
     # Where the knowledge base is read from (default: the files shipped in knowledge/data).
     kb_path: Path | None = None
 

@@ -46,6 +46,12 @@ class WebServer:
         self.app.router.add_get(path, handler)
         self.routes.append(path)
 
+    def add_subapp(self, prefix: str, app: web.Application) -> None:
+        """A whole sub-application (the staff pages under ``/admin``), with its own
+        middlewares."""
+        self.app.add_subapp(prefix, app)
+        self.routes.append(f"{prefix}/")
+
     def serve_files(self, base: str | None, sessions: Any, now: Callable[[], datetime]) -> None:
         """``GET {base}/files/{token}``: a shared file while its link is valid; 404
         otherwise. Nothing is ever listed."""

@@ -259,8 +259,18 @@ class WebChatTransport:
         value = request.cookies.get(COOKIE, "")
         return value if _CHAT_ID.fullmatch(value) else None
 
+    def _proxied(self, request: web.Request, header: str) -> str:
+        """A header set by our own reverse proxy (its last entry), if we trust one."""
+        if not self.app.settings.web_trust_proxy:
+            return ""
+        return request.headers.get(header, "").split(",")[-1].strip()
+
+    def _address(self, request: web.Request) -> str:
+        """Who sends, for the rate limit: the proxy's client when behind our own proxy."""
+        return self._proxied(request, "X-Forwarded-For") or request.remote or "?"
+
     def _set_cookie(self, request: web.Request, response: web.StreamResponse, chat_id: str) -> None:
-        secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+        secure = request.secure or self._proxied(request, "X-Forwarded-Proto").lower() == "https"
         response.set_cookie(
             COOKIE,
             chat_id,
@@ -377,7 +387,7 @@ class WebChatTransport:
                 return _error(400, EMPTY)
             if len(text) > MAX_INPUT:
                 return _error(413, TOO_LONG)
-        wait = self.rate.retry_after(request.remote or "?")
+        wait = self.rate.retry_after(self._address(request))
         if wait:
             return _error(429, TOO_FAST, **{"Retry-After": str(round(wait))})
         chat_id = self._chat_of(request)

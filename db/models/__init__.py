@@ -6,7 +6,10 @@ from db.models.core import Conversation, ProcessedUpdate, User
 __all__ = ["Base", "Conversation", "ProcessedUpdate", "User"]
 
 # Feature models register themselves on Base.metadata when imported.
-_FEATURES = ("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff", "staff")
+_FEATURES = (
+    *("faq", "faq_feedback", "drafts", "events", "privacy", "zalo", "handoff", "staff"),
+    "web",
+)
 for _name in (*_FEATURES, "files"):
     try:
         __import__(f"db.models.{_name}")

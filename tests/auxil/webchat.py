@@ -161,6 +161,15 @@ class Visitor:
         self.last = [m for m in got if m["who"] == "bot"]
         return self.last
 
+    async def until_answered(self, count: int, patience: float = 60.0) -> None:
+        """Fetch until the bot has sent ``count`` messages in all (so that no message is
+        still being handled when the test stops the server)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while sum(m["who"] == "bot" for m in self.shown) < count:
+            assert loop.time() < deadline, "the bot did not answer every message"
+            await self.fetch(wait=True)
+
     async def send(self, text: str | None = None, *, payload: str | None = None) -> list[Any]:
         body: dict[str, Any] = {"id": secrets.token_urlsafe(12)}
         if payload is not None:

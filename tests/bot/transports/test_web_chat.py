@@ -112,8 +112,9 @@ async def test_twenty_messages_a_minute_then_a_short_vietnamese_answer(db_url):
             statuses.append(status)
         assert statuses == [202] * 20 + [429]
         assert answer == {"error": TOO_FAST}
-        # The one refused is not stored: only the twenty are.
+        # The one refused is not stored: only the twenty are, and answered.
         assert await count_rows(server, InboxEvent) == 20
+        await visitor.until_answered(20)
 
 
 async def test_bad_input_gets_a_clear_answer_never_a_traceback(db_url):
@@ -229,3 +230,27 @@ async def test_two_servers_on_one_database_share_the_chats(db_url):
         await visitor.tap("Hỏi đáp")  # posted to the second, answered by either
         assert visitor.last
         assert len({m["key"] for m in visitor.shown}) == len(visitor.shown)
+
+
+async def first_cookie(base: str, **headers: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(base + "/chat", headers=headers) as r:
+        return r.headers["Set-Cookie"]
+
+
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(db_url):
+    async with web_server(db_url, web_trust_proxy=True) as server, Visitor(server.base) as visitor:
+        await visitor.open()
+        statuses = []
+        for n in range(25):  # five visitors behind one proxy, five messages each
+            async with visitor.http.post(
+                server.base + "/chat/messages",
+                json={"id": f"msg-{n:04d}", "text": "xin chào"},
+                headers={"X-Forwarded-For": f"203.0.113.9, 198.51.100.{n % 5}"},
+            ) as response:
+                statuses.append(response.status)
+        assert statuses == [202] * 25
+        await visitor.until_answered(25)
+        assert "Secure" in await first_cookie(server.base, **{"X-Forwarded-Proto": "https"})
+    async with web_server(db_url) as server:
+        # Not trusted: a forged header changes nothing, the cookie is not marked Secure.
+        assert "Secure" not in await first_cookie(server.base, **{"X-Forwarded-Proto": "https"})

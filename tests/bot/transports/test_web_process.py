@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
+
 from tests.auxil.fake_telegram import TOKEN, FakeTelegram
 from tests.auxil.webchat import Visitor
 from tests.test_run_command import clean_env, stop
@@ -60,6 +62,9 @@ async def test_kcbot_web_serves_the_chat_alone_and_stops_on_sigterm(tmp_path: Pa
         assert first[1] == f"Trang cán bộ: {base_of(env)}/admin/"
         assert "staff add-login" in first[2]
         assert "Trợ lý Khuyến công" in await chat_once(base_of(env))
+        # The staff pages, on the same server: the login form.
+        async with aiohttp.ClientSession() as http, http.get(base_of(env) + "/admin/") as page:
+            assert page.status == 200 and "Đăng nhập" in await page.text()
         # A page waiting for replies does not hold the stop up (it is answered at once).
         async with Visitor(base_of(env)) as waiting:
             await waiting.open()
