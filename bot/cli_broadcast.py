@@ -24,6 +24,8 @@ def register(root: Any) -> None:
     p.add_argument("--sector", action="append", default=[], help="ngành (lặp lại được)")
     p.add_argument("--kind", action="append", default=[], help="loại hình: hkd, coop, sme…")
     p.add_argument("--status", action="append", default=[], help="chủ hồ sơ ở trạng thái này")
+    p.add_argument("--channel", action="append", default=[], help="kênh: telegram, zalo_oa…")
+    p.add_argument("--role", action="append", default=[], help="vai trò: owner, collaborator…")
     p.add_argument("--subscribers", action="store_true", help="chỉ người bật nhắc lịch")
     p.add_argument("--collaborators", action="store_true", help="chỉ cộng tác viên")
     p.add_argument("--button", choices=("intake", "reminders", "faq"), help="một nút kèm theo")
@@ -56,24 +58,13 @@ def audience_from(args: argparse.Namespace) -> Any:
     """The audience the options name; ``AudienceError`` for a value that names nothing."""
     from handlers.staff import broadcast as B
 
-    provinces = []
-    for name in args.province:
-        code = B.province_code(name)
-        if code is None:
-            raise B.AudienceError(f"Không nhận ra tỉnh «{name}».")
-        provinces.append(code)
-    statuses = []
-    for status in args.status:
-        if status not in B.DRAFT_STATUSES:
-            raise B.AudienceError(
-                f"Trạng thái «{status}» không có (một trong: {', '.join(B.DRAFT_STATUSES)})."
-            )
-        statuses.append(status)
-    return B.Audience(
-        provinces=provinces,
-        sectors=[B.sector_key(s) for s in args.sector],
-        kinds=[B.kind_key(k) for k in args.kind],
-        statuses=statuses,
+    return B.parse_audience(
+        provinces=args.province,
+        sectors=args.sector,
+        kinds=args.kind,
+        statuses=args.status,
+        channels=args.channel,
+        roles=args.role,
         subscribers=args.subscribers,
         collaborators=args.collaborators,
     )
@@ -81,21 +72,17 @@ def audience_from(args: argparse.Namespace) -> Any:
 
 async def cmd_send(args: argparse.Namespace, settings: Any) -> int:
     from bot.cli_drafts import _with_session
-    from bot.cli_events import parse_instant
     from handlers.staff import broadcast as B
     from knowledge.formats import datetime_text
 
-    text = args.text.strip()
-    if not 5 <= len(text) <= B.MAX_TEXT:
-        print(f"Nội dung phải dài từ 5 đến {B.MAX_TEXT} ký tự.", file=sys.stderr)
-        return 2
     try:
+        text = B.check_text(args.text)
         audience = audience_from(args)
     except B.AudienceError as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
-        at = parse_instant(args.at) if args.at else None
+        at = B.parse_local_time(args.at) if args.at else None
     except ValueError:
         print(f"--at «{args.at}» không đúng dạng ISO-8601 (vd: 2026-12-15T08:00).", file=sys.stderr)
         return 2

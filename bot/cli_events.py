@@ -26,7 +26,6 @@ title, kind and start date) instead of duplicating them.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -36,11 +35,9 @@ from typing import Any
 from handlers.reminders.events_import import (
     COLUMNS,
     ImportReport,
-    RowError,
     UnreadableFile,
     import_file,
     import_rows,
-    parse_row,
     parse_when,
 )
 from knowledge.formats import LOCAL_TZ
@@ -103,33 +100,45 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _actor() -> str:
+    from bot.cli_data import os_user
+
+    return f"os:{os_user()}"
+
+
 async def _cmd_import(args: argparse.Namespace, settings: Any) -> int:
+    from handlers.reminders import service
     from handlers.reminders.scheduling import ReminderConfig
 
     if not args.file.exists():
         print(f"Không thấy tệp {args.file}", file=sys.stderr)
         return 2
+    try:
+        content = args.file.read_bytes()
+    except OSError as exc:
+        print(f"Không đọc được tệp {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
     engine, sessions = await _open(settings)
     try:
         async with sessions() as session, session.begin():
             try:
-                report = await import_file(
-                    session, args.file, _now(), ReminderConfig.from_settings(settings)
+                report = await service.import_upload(
+                    session,
+                    args.file.name,
+                    content,
+                    actor=_actor(),
+                    now=_now(),
+                    cfg=ReminderConfig.from_settings(settings),
+                    max_bytes=None,
                 )
             except UnreadableFile as exc:
                 print(exc, file=sys.stderr)
-                return 2
-            except (OSError, csv.Error, ValueError) as exc:
-                print(f"Không đọc được tệp {args.file}: {exc}", file=sys.stderr)
                 return 2
     finally:
         await engine.dispose()
     for number, reason in report.errors:
         print(f"Dòng {number}: {reason}", file=sys.stderr)
-    print(
-        f"Thêm mới {report.created}, cập nhật {report.updated}, không đổi {report.unchanged}, "
-        f"lỗi {len(report.errors)} dòng."
-    )
+    print(service.import_summary(report))
     return 1 if report.errors else 0
 
 
@@ -181,24 +190,24 @@ async def _cmd_list(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
-    from db.repos.events import EventRepo
+    from handlers.reminders import service
     from handlers.reminders.scheduling import ReminderConfig
 
-    values = {c: getattr(args, c, None) for c in COLUMNS if c != "title"}
-    values["title"] = args.title
     try:
-        data = parse_row(values)
-    except RowError as exc:
+        data = service.read_form({c: getattr(args, c, None) for c in COLUMNS})
+    except service.EventInvalid as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
-    from handlers.reminders.scheduling import event_changed
-
     engine, sessions = await _open(settings)
     try:
         async with sessions() as session, session.begin():
-            event, outcome = await EventRepo(session).upsert(data, _now())
-            if outcome != "unchanged":
-                await event_changed(session, event, _now(), ReminderConfig.from_settings(settings))
+            event, outcome = await service.add_event(
+                session,
+                data,
+                actor=_actor(),
+                now=_now(),
+                cfg=ReminderConfig.from_settings(settings),
+            )
     finally:
         await engine.dispose()
     word = {"created": "Đã thêm", "updated": "Đã cập nhật", "unchanged": "Không đổi"}[outcome]
@@ -207,24 +216,30 @@ async def _cmd_add(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _cmd_cancel(args: argparse.Namespace, settings: Any) -> int:
-    from db.repos.events import EventRepo
-    from handlers.reminders.scheduling import ReminderConfig, event_changed
+    from handlers.reminders import service
+    from handlers.reminders.scheduling import ReminderConfig
 
     engine, sessions = await _open(settings)
     try:
         async with sessions() as session, session.begin():
-            event = await EventRepo(session).set_cancelled(args.id, _now())
-            if event is None:
-                print(f"Không có sự kiện #{args.id}", file=sys.stderr)
-                return 1
-            result = await event_changed(
-                session, event, _now(), ReminderConfig.from_settings(settings)
+            result = await service.cancel_event(
+                session,
+                args.id,
+                actor=_actor(),
+                now=_now(),
+                cfg=ReminderConfig.from_settings(settings),
             )
     finally:
         await engine.dispose()
+    if result is None:
+        print(f"Không có sự kiện #{args.id}", file=sys.stderr)
+        return 1
+    if result.already:
+        print(f"Sự kiện #{result.event.id} đã hủy từ trước.")
+        return 0
     print(
-        f"Đã hủy sự kiện #{event.id}: {event.title}. Bỏ {result['cancelled']} lời nhắc chưa "
-        f"gửi; sẽ báo hủy cho {result['notified']} người đã được nhắc."
+        f"Đã hủy sự kiện #{result.event.id}: {result.event.title}. Bỏ {result.dropped} lời "
+        f"nhắc chưa gửi; sẽ báo hủy cho {result.notified} người đã được nhắc."
     )
     return 0
 

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +19,8 @@ from knowledge.content import (
     DEFAULT_DATA_DIR,
     ContentError,
     Entry,
-    export_entries,
     export_json,
-    import_entries,
     load_entries,
-    write_entries,
 )
 
 if TYPE_CHECKING:
@@ -120,29 +116,38 @@ def _export(path: Path | None, as_json: bool, kb_path: Path, file_mode: int = 0o
         return 2
     if path is not None and not _spreadsheet_suffix_ok(path):
         return 2
-    try:
-        entries = load_entries(kb_path)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        return 1
+    from knowledge.editing import EditingUnavailable, export_spreadsheet, summary
+
     if as_json:
+        try:
+            entries = load_entries(kb_path)
+        except ContentError as exc:
+            _print_problems(exc.problems)
+            return 1
         try:
             print(json.dumps(export_json(entries), ensure_ascii=False, indent=2), flush=True)
         except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     assert path is not None
-    from db.files import neutralise_spreadsheet, open_private
-
     try:
-        open_private(path, file_mode).close()  # owner-only before any content is written
-        export_entries(entries, path)
-        neutralise_spreadsheet(path, file_mode)  # no cell can act as a formula
+        entries = export_spreadsheet(kb_path, path, file_mode)
+    except EditingUnavailable:
+        _print_problems(_problems(kb_path))
+        return 1
     except OSError as exc:
         print(f"{path}: không ghi được tệp ({exc.strerror or exc})", file=sys.stderr)
         return 1
-    print(f"Đã xuất {_summary(entries)} ra {path}")
+    print(f"Đã xuất {summary(entries)} ra {path}")
     return 0
+
+
+def _problems(kb_path: Path) -> list[str]:
+    try:
+        load_entries(kb_path)
+    except ContentError as exc:
+        return exc.problems
+    return []
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,49 +156,23 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(path: Path, data_dir: Path) -> int:
+    from knowledge.editing import EditingUnavailable, import_spreadsheet
+
     if not _spreadsheet_suffix_ok(path):
         return 2
-    if data_dir.exists() and not data_dir.is_dir():
-        print(
-            f"{data_dir}: KCBOT_KB_PATH trỏ tới một tệp; lệnh nhập cần một thư mục.",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        entries = [_unquoted(e) for e in import_entries(path)]
+        report = import_spreadsheet(path, data_dir)
+    except EditingUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except ContentError as exc:
         _print_problems(exc.problems)
         print("Không thay đổi gì.", file=sys.stderr)
         return 1
-    try:
-        before = {e.id: e for e in load_entries(data_dir)} if data_dir.is_dir() else {}
-    except ContentError:
-        before = {}
-    write_entries(entries, data_dir)
-    after = {e.id: e for e in entries}
-    added = len(after.keys() - before.keys())
-    removed = len(before.keys() - after.keys())
-    changed = sum(1 for i in after.keys() & before.keys() if after[i] != before[i])
-    per_topic = Counter(e.topic for e in entries)
-    print(f"Đã nhập {_summary(entries)} vào {data_dir}")
-    print(f"Thêm {added}, sửa {changed}, xoá {removed} mục.")
-    print(", ".join(f"{topic}: {count}" for topic, count in sorted(per_topic.items())))
+    print(f"Đã nhập {report.entries} mục, {report.topics} chủ đề vào {data_dir}")
+    print(f"Thêm {report.added}, sửa {report.changed}, xoá {report.removed} mục.")
+    print(", ".join(f"{topic}: {count}" for topic, count in report.per_topic.items()))
     return 0
-
-
-def _unquoted(entry: Entry) -> Entry:
-    """The entry as written before the export quoted cells starting like a formula."""
-    from dataclasses import replace
-
-    from db.files import unquote_cell
-
-    return replace(
-        entry,
-        title=unquote_cell(entry.title),
-        questions=tuple(unquote_cell(q) for q in entry.questions),
-        answer=unquote_cell(entry.answer),
-        source=unquote_cell(entry.source),
-    )
 
 
 async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,6 +1,7 @@
 """`kcbot tickets list|reply|close`: questions users sent to staff (human handoff).
 
-``reply`` and ``close`` use the same service as the staff chat (``handlers.tickets.service``):
+``reply`` and ``close`` call the staff desk the chat and the web pages use
+(``handlers.tickets.desk``):
 the answer reaches the user through the outbox (sent when the bot runs); who did it is
 the operating-system account running the command, recorded in the audit trail.
 """
@@ -11,13 +12,6 @@ import argparse
 import json
 import sys
 from typing import Any
-
-STATUS_LABELS = {"open": "chờ nhận", "taken": "đã nhận", "closed": "đã xong"}
-SOURCE_LABELS = {
-    "contact": "hỏi cán bộ",
-    "unsure": "bot chưa trả lời được",
-    "feedback": "chưa đúng ý",
-}
 
 
 def register(root: Any) -> None:
@@ -71,6 +65,7 @@ def ticket_row(t: Any) -> dict[str, Any]:
 
 async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     from db.repos.handoff import TicketRepo
+    from handlers.tickets.desk import SOURCE_LABELS, STATUS_LABELS
     from knowledge.formats import datetime_text
 
     async def work(session: Any) -> int:
@@ -97,35 +92,29 @@ async def cmd_list(args: argparse.Namespace, settings: Any) -> int:
     return await _with_session(settings, work)
 
 
+def _cli_staff(settings: Any) -> Any:
+    """The command line answers for the centre (may act on any question), as the OS login."""
+    from bot.cli_data import os_user
+    from handlers.tickets.desk import Staff
+
+    return Staff(settings.centre_name, f"os:{os_user()}", override=True)
+
+
 async def cmd_reply(args: argparse.Namespace, settings: Any) -> int:
     from datetime import UTC, datetime
 
-    from bot.cli_data import os_user
-    from db.repos.handoff import TicketRepo
-    from handlers.tickets.service import reply
+    from handlers.tickets.desk import answer
 
-    text = args.text.strip()
-    if not text:
+    if not args.text.strip():
         print("Nội dung trả lời trống.", file=sys.stderr)
         return 2
 
     async def work(session: Any) -> int:
-        ticket = await TicketRepo(session).get(args.id, lock=True)
-        if ticket is None:
-            print(f"Không có câu hỏi #{args.id}.", file=sys.stderr)
+        outcome = await answer(session, args.id, args.text, _cli_staff(settings), datetime.now(UTC))
+        if not outcome.ok:
+            print(outcome.message, file=sys.stderr)
             return 1
-        if ticket.status == "closed":
-            print(f"Câu hỏi #{args.id} đã xong rồi.", file=sys.stderr)
-            return 1
-        await reply(
-            session,
-            ticket,
-            text,
-            staff_name=ticket.staff_name or settings.centre_name,
-            actor=f"os:{os_user()}",
-            now=datetime.now(UTC),
-        )
-        print(f"Đã xếp câu trả lời cho câu hỏi #{ticket.id} (gửi khi bot chạy).")
+        print(f"{outcome.message} Tin được gửi khi bot chạy.")
         return 0
 
     return await _with_session(settings, work)
@@ -134,20 +123,11 @@ async def cmd_reply(args: argparse.Namespace, settings: Any) -> int:
 async def cmd_close(args: argparse.Namespace, settings: Any) -> int:
     from datetime import UTC, datetime
 
-    from bot.cli_data import os_user
-    from db.repos.handoff import TicketRepo
-    from handlers.tickets.service import close
+    from handlers.tickets.desk import close_ticket
 
     async def work(session: Any) -> int:
-        ticket = await TicketRepo(session).get(args.id, lock=True)
-        if ticket is None:
-            print(f"Không có câu hỏi #{args.id}.", file=sys.stderr)
-            return 1
-        if ticket.status == "closed":
-            print(f"Câu hỏi #{args.id} đã xong rồi.")
-            return 0
-        await close(session, ticket, actor=f"os:{os_user()}", now=datetime.now(UTC), by_owner=False)
-        print(f"Đã đóng câu hỏi #{ticket.id}.")
-        return 0
+        outcome = await close_ticket(session, args.id, _cli_staff(settings), datetime.now(UTC))
+        print(outcome.message, file=sys.stderr if not outcome.ok else sys.stdout)
+        return 0 if outcome.ok else 1
 
     return await _with_session(settings, work)

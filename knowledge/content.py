@@ -452,28 +452,54 @@ def write_entries(entries: Sequence[Entry], data_dir: Path) -> list[Path]:
     by_topic: dict[str, list[Entry]] = {}
     for entry in entries:
         by_topic.setdefault(entry.topic, []).append(entry)
-    written: list[Path] = []
-    for topic, topic_entries in by_topic.items():
-        label = TOPICS.get(topic, topic)
-        header = (
-            f"# Chủ đề: {label} ({topic}). Mỗi mục: id, topic, title, questions, answer,\n"
-            "# source, reviewed, related. Kiểm tra sau khi sửa: kcbot kb check\n"
-        )
-        target = data_dir / f"{topic}.yaml"
-        fd, tmp_name = tempfile.mkstemp(dir=data_dir, prefix=f".{topic}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(header + dump_yaml(topic_entries))
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        written.append(target)
+    written = [
+        write_topic(topic, topic_entries, data_dir) for topic, topic_entries in by_topic.items()
+    ]
     keep = {p.name for p in written}
     for old in _yaml_files(data_dir):
         if old.name not in keep:
             old.unlink()
     return written
+
+
+def write_topic(topic: str, entries: Sequence[Entry], data_dir: Path) -> Path:
+    """Write one topic's file ``<topic>.yaml`` (temporary name, then renamed: a reader sees
+    the old file or the new one); with no entries, remove it."""
+    target = Path(data_dir) / f"{topic}.yaml"
+    if not entries:
+        target.unlink(missing_ok=True)
+        return target
+    label = TOPICS.get(topic, topic)
+    header = (
+        f"# Chủ đề: {label} ({topic}). Mỗi mục: id, topic, title, questions, answer,\n"
+        "# source, reviewed, related. Kiểm tra sau khi sửa: kcbot kb check\n"
+    )
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{topic}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(header + dump_yaml(entries))
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def entry_problems(raw: Mapping[str, Any], others: Sequence[Entry]) -> list[tuple[str, str]]:
+    """Every problem of one entry (as a mapping of fields) among ``others``, the same checks
+    as ``load_entries``: (field, problem) pairs, the field "" when it is the whole entry."""
+    checked = _validate_one(dict(raw))
+    problems = [(field or "", message) for field, message in checked.problems]
+    facts = [
+        _Facts(e.id, e.related, e.questions, f'entry "{e.id}"', lambda f: "\0" + f) for e in others
+    ]
+    # The entry under edit goes last: a clash (id, question) is reported on it.
+    mine = _Facts(checked.id, checked.related, checked.questions, "", lambda f: f)
+    for message in _cross_check([*facts, mine]):
+        if not message.startswith("\0"):
+            field, _, text = message.partition(": ")
+            problems.append((field, text))
+    return problems
 
 
 # --------------------------------------------------------------------------------------

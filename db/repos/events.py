@@ -118,11 +118,67 @@ class EventRepo:
         result = [e for e in events if _end_of(e) > now]
         return result[:limit]
 
-    async def set_cancelled(self, event_id: int, now: datetime) -> Event | None:
+    async def by_key(self, key: str) -> Event | None:
+        return await self.session.scalar(select(Event).where(Event.key == key))
+
+    async def update(self, event: Event, data: EventData, now: datetime) -> bool:
+        """Edit one event in place (its natural key follows); True if anything changed."""
+        changed = event.key != data.key
+        event.key = data.key
+        for name in _FIELDS:
+            value = getattr(data, name)
+            if getattr(event, name) != value:
+                setattr(event, name, value)
+                changed = True
+        if changed:
+            event.updated_at = now
+            await self.session.flush()
+        return changed
+
+    async def page(
+        self,
+        *,
+        ending_from: datetime | None = None,
+        ending_before: datetime | None = None,
+        cancelled: bool | None = None,
+        kind: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        newest_first: bool = False,
+    ) -> tuple[list[Event], int]:
+        """One page of events and how many match; ``ending_*`` bound the end (or, without
+        one, the start)."""
+        from sqlalchemy import func
+
+        ends = func.coalesce(Event.ends_at, Event.starts_at)
+        query = select(Event)
+        if ending_from is not None:
+            query = query.where(ends >= ending_from)
+        if ending_before is not None:
+            query = query.where(ends < ending_before)
+        if cancelled is not None:
+            query = query.where(Event.cancelled.is_(cancelled))
+        if kind:
+            query = query.where(Event.kind == kind)
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        order = (
+            (Event.starts_at.desc(), Event.id.desc())
+            if newest_first
+            else (
+                Event.starts_at,
+                Event.id,
+            )
+        )
+        rows = await self.session.scalars(query.order_by(*order).offset(offset).limit(limit))
+        return list(rows.all()), int(total or 0)
+
+    async def set_cancelled(
+        self, event_id: int, now: datetime, cancelled: bool = True
+    ) -> Event | None:
         event = await self.get(event_id)
         if event is None:
             return None
-        event.cancelled = True
+        event.cancelled = cancelled
         event.updated_at = now
         await self.session.flush()
         return event

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.base import utcnow
@@ -66,3 +66,50 @@ class UnansweredRepo:
             .values(resolved=True)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, question_id: int) -> UnansweredQuestion | None:
+        return await self.session.get(UnansweredQuestion, question_id)
+
+    async def groups(
+        self, offset: int, limit: int
+    ) -> tuple[int, Sequence[tuple[UnansweredQuestion, int]]]:
+        """Unresolved questions grouped by their normalised text, the most recently asked
+        first: (how many groups, [(the latest question of a group, times asked)])."""
+        q = UnansweredQuestion
+        grouped = (
+            select(
+                func.max(q.id).label("last_id"),
+                func.count().label("times"),
+                func.max(q.created_at).label("last_at"),
+            )
+            .where(q.resolved.is_(False))
+            .group_by(q.normalized)
+            .subquery()
+        )
+        total = await self.session.scalar(select(func.count()).select_from(grouped))
+        rows = (
+            await self.session.execute(
+                select(q, grouped.c.times)
+                .join(grouped, q.id == grouped.c.last_id)
+                .order_by(grouped.c.last_at.desc(), q.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        return int(total or 0), [(row[0], int(row[1])) for row in rows]
+
+    async def resolve_group(self, question_id: int) -> int:
+        """Mark a question and every other way it was typed (same normalised text) as
+        handled; returns how many."""
+        row = await self.get(question_id)
+        if row is None:
+            return 0
+        result = await self.session.execute(
+            update(UnansweredQuestion)
+            .where(
+                UnansweredQuestion.normalized == row.normalized,
+                UnansweredQuestion.resolved.is_(False),
+            )
+            .values(resolved=True)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

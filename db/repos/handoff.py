@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.core import User
+from db.models.events import OutboxMessage
 from db.models.handoff import Lead, Ticket
+from db.models.privacy import AuditEntry
 from db.repos.staff import STAFF_ROLES, RoleRepo
 
 
@@ -62,7 +64,12 @@ class TicketRepo:
         )
 
     async def take(
-        self, ticket_id: int, channel: str, chat_id: str, name: str | None, now: datetime
+        self,
+        ticket_id: int,
+        channel: str | None,
+        chat_id: str | None,
+        name: str | None,
+        now: datetime,
     ) -> bool:
         """The first staff member to take a ticket owns it: a conditional update, so two
         taking at once cannot both win."""
@@ -93,6 +100,32 @@ class TicketRepo:
             .where(Ticket.status != "closed", Ticket.answered_at.is_(None))
         )
         return int(await self.session.scalar(stmt) or 0)
+
+    async def page(
+        self, where: Sequence[ColumnElement[bool]], offset: int, limit: int
+    ) -> tuple[int, Sequence[Ticket]]:
+        """One page of tickets matching ``where`` (newest first) and how many match."""
+        total = await self.session.scalar(select(func.count()).select_from(Ticket).where(*where))
+        stmt = select(Ticket).where(*where).order_by(Ticket.id.desc()).offset(offset).limit(limit)
+        return int(total or 0), (await self.session.scalars(stmt)).all()
+
+    async def messages(self, ticket_id: int) -> Sequence[OutboxMessage]:
+        """What the bot sent about a ticket (keys ``tk:<id>:…``), oldest first."""
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.campaign.like(f"tk:{ticket_id}:%"))
+            .order_by(OutboxMessage.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def audit(self, ticket_id: int) -> Sequence[AuditEntry]:
+        """Who took, answered and closed a ticket, oldest first."""
+        stmt = (
+            select(AuditEntry)
+            .where(AuditEntry.subject == f"ticket:{ticket_id}")
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        return (await self.session.scalars(stmt)).all()
 
     async def unanswered_since(self, before: datetime) -> Sequence[Ticket]:
         """Tickets not closed, never answered, created before ``before``, not yet flagged."""

@@ -328,14 +328,17 @@ class OutboxRepo:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def delete_pending(self, campaign_prefix: str) -> int:
-        """Remove pending rows of a campaign family so they are built again (event changed)."""
+    async def delete_pending(
+        self, campaign_prefix: str, statuses: tuple[str, ...] = (PENDING,)
+    ) -> int:
+        """Remove pending rows of a campaign family so they are built again (event changed;
+        with ``CANCELLED`` too, an event put back on after a cancellation)."""
         from sqlalchemy import delete
 
         result = await self.session.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.campaign.startswith(campaign_prefix, autoescape=True),
-                OutboxMessage.status == PENDING,
+                OutboxMessage.status.in_(statuses),
             )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

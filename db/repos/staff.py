@@ -202,6 +202,14 @@ async def profiles(session: Any, province_code: Any, sector_keys: Any) -> list[P
     return result
 
 
+async def user_channels(session: Any) -> list[str]:
+    """The channels people reach the bot on (an announcement can be limited to some)."""
+    rows = await session.scalars(
+        select(User.channel).where(User.channel != "system").distinct().order_by(User.channel)
+    )
+    return [str(c) for c in rows.all()]
+
+
 # Delivery report keys, as in ``kcbot broadcast status --json``.
 REPORT_KEYS = ("total", "sent", "failed", "unreachable", "outside_window", "pending", "cancelled")
 
@@ -218,9 +226,12 @@ class BroadcastRepo:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id)  # type: ignore[no-any-return]
 
-    async def list(self, limit: int = 50) -> Sequence[Broadcast]:
-        query = select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)
+    async def list(self, limit: int = 50, offset: int = 0) -> Sequence[Broadcast]:
+        query = select(Broadcast).order_by(Broadcast.id.desc()).offset(offset).limit(limit)
         return (await self.session.scalars(query)).all()
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Broadcast)) or 0)
 
     async def active(self) -> Sequence[Broadcast]:
         query = select(Broadcast).where(Broadcast.status == "queued").order_by(Broadcast.id)

@@ -135,8 +135,10 @@ def parse_provinces(value: str) -> list[str]:
     return [find_province(p) or p for p in parts]
 
 
-def parse_row(values: dict[str, Any]) -> Any:
-    """One row (canonical column → cell) → ``EventData``; raises ``RowError``."""
+def parse_fields(values: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """One row or form (canonical column → value) → (``EventData`` or None, {column: why}).
+
+    Every field is checked, so a form can show each error next to its field."""
     from db.repos.events import EventData
 
     def text(column: str) -> str | None:
@@ -144,20 +146,35 @@ def parse_row(values: dict[str, Any]) -> Any:
         value = "" if value is None else str(value).strip()
         return value or None
 
+    errors: dict[str, str] = {}
     title = text("title")
     if not title:
-        raise RowError("thiếu tiêu đề (title / tiêu đề)")
-    if len(title) > 500:
-        raise RowError("tiêu đề dài quá 500 ký tự")
-    kind = parse_kind(text("kind") or "")
-    starts_at, all_day = parse_when(values.get("start"), "bắt đầu")
+        errors["title"] = "thiếu tiêu đề (title / tiêu đề)"
+    elif len(title) > 500:
+        errors["title"] = "tiêu đề dài quá 500 ký tự"
+    kind = ""
+    try:
+        kind = parse_kind(text("kind") or "")
+    except RowError as exc:
+        errors["kind"] = str(exc)
+    starts_at: datetime | None = None
+    all_day = True
+    try:
+        starts_at, all_day = parse_when(values.get("start"), "bắt đầu")
+    except RowError as exc:
+        errors["start"] = str(exc)
     ends_at = None
     if values.get("end") not in (None, ""):
-        ends_at, end_day_only = parse_when(values.get("end"), "kết thúc")
-        if end_day_only and not all_day:  # a timed start with an end date: end of that day
-            ends_at = ends_at + timedelta(days=1) - timedelta(minutes=1)
-        if ends_at < starts_at:
-            raise RowError("ngày kết thúc trước ngày bắt đầu")
+        try:
+            ends_at, end_day_only = parse_when(values.get("end"), "kết thúc")
+            if end_day_only and not all_day:  # a timed start with an end date: end of that day
+                ends_at = ends_at + timedelta(days=1) - timedelta(minutes=1)
+            if starts_at is not None and ends_at < starts_at:
+                errors["end"] = "ngày kết thúc trước ngày bắt đầu"
+        except RowError as exc:
+            errors["end"] = str(exc)
+    if errors or title is None or starts_at is None:
+        return None, errors
     place = text("place")
     return EventData(
         title=title,
@@ -171,7 +188,16 @@ def parse_row(values: dict[str, Any]) -> Any:
         description=text("description"),
         contact=text("contact"),
         source=text("source"),
-    )
+    ), {}
+
+
+def parse_row(values: dict[str, Any]) -> Any:
+    """One row (canonical column → cell) → ``EventData``; raises ``RowError`` (the first
+    problem, in column order)."""
+    data, errors = parse_fields(values)
+    if errors:
+        raise RowError(next(errors[c] for c in COLUMNS if c in errors))
+    return data
 
 
 class UnreadableFile(ValueError):
@@ -182,31 +208,40 @@ NOT_UTF8 = (
     "Tệp {name} không phải CSV UTF-8: hãy lưu dạng CSV UTF-8 "
     "(Excel: Lưu thành → CSV UTF-8) rồi nhập lại."
 )
+NOT_CSV = "Tệp {name} không đọc được như bảng CSV: lưu lại từ Excel dạng CSV UTF-8 hoặc .xlsx."
 NOT_XLSX = "Tệp {name} hỏng hoặc không phải bảng tính XLSX: mở bằng Excel, lưu lại dạng .xlsx."
 
 
 def read_table(path: Path) -> tuple[list[str | None], list[tuple[int, dict[str, Any]]]]:
     """Read a CSV or XLSX file → (canonical headers, [(row number, {column: value})])."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+    return read_content(path.name, path.read_bytes())
+
+
+def read_content(
+    name: str, content: bytes
+) -> tuple[list[str | None], list[tuple[int, dict[str, Any]]]]:
+    """Read an uploaded CSV or XLSX (its name says which) → the same as ``read_table``."""
+    if Path(name).suffix.lower() in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
 
         try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             sheet = workbook.worksheets[0]
             raw = [list(r) for r in sheet.iter_rows(values_only=True)]
             workbook.close()
-        except OSError:
-            raise
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise UnreadableFile(NOT_XLSX.format(name=path.name)) from exc
+            raise UnreadableFile(NOT_XLSX.format(name=name)) from exc
     else:
         try:
-            content = path.read_bytes().decode("utf-8-sig")
+            text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(NOT_UTF8.format(name=path.name)) from exc
-        first = content.splitlines()[0] if content else ""
+            raise UnreadableFile(NOT_UTF8.format(name=name)) from exc
+        first = text.splitlines()[0] if text else ""
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        raw = [list(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)]
+        try:
+            raw = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        except csv.Error as exc:
+            raise UnreadableFile(NOT_CSV.format(name=name)) from exc
     if not raw:
         return [], []
     headers = [canonical_header(str(h)) if h is not None else None for h in raw[0]]
@@ -242,7 +277,17 @@ async def import_rows(
 
 
 async def import_file(session: Any, path: Path, now: datetime, cfg: Any = None) -> ImportReport:
-    headers, rows = read_table(path)
+    return await import_table(session, read_table(path), now, cfg)
+
+
+async def import_table(
+    session: Any,
+    table: tuple[list[str | None], list[tuple[int, dict[str, Any]]]],
+    now: datetime,
+    cfg: Any = None,
+) -> ImportReport:
+    """Import what ``read_table``/``read_content`` read; a missing column is row 1's error."""
+    headers, rows = table
     missing = [c for c in ("title", "kind", "start") if c not in headers]
     if missing:
         report = ImportReport()

@@ -7,8 +7,9 @@ Used by the staff chat dialogue and by ``kcbot broadcast``; neither holds rules 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -49,6 +50,13 @@ BUTTONS = {
     "faq": ("❓ Hỏi đáp", "menu:faq"),
 }
 MAX_TEXT = 3500
+# Roles an announcement can be limited to (db.repos.staff.ROLES), as staff call them.
+ROLE_LABELS = {
+    "owner": "Chủ cơ sở",
+    "collaborator": "Cộng tác viên",
+    "staff": "Cán bộ",
+    "admin": "Quản trị",
+}
 
 
 class AudienceError(ValueError):
@@ -106,6 +114,8 @@ class Audience:
     statuses: list[str] = field(default_factory=list)
     subscribers: bool = False
     collaborators: bool = False
+    channels: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Audience:
@@ -117,6 +127,8 @@ class Audience:
             statuses=list(data.get("statuses") or []),
             subscribers=bool(data.get("subscribers")),
             collaborators=bool(data.get("collaborators")),
+            channels=list(data.get("channels") or []),
+            roles=list(data.get("roles") or []),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -124,6 +136,10 @@ class Audience:
 
     def matches(self, p: Profile) -> bool:
         if self.collaborators and p.role != "collaborator":
+            return False
+        if self.channels and p.channel not in self.channels:
+            return False
+        if self.roles and p.role not in self.roles:
             return False
         if self.subscribers and not p.subscribed:
             return False
@@ -139,6 +155,10 @@ class Audience:
         parts = []
         if self.collaborators:
             parts.append("cộng tác viên")
+        if self.roles:
+            parts.append("vai trò " + ", ".join(ROLE_LABELS.get(r, r) for r in self.roles))
+        if self.channels:
+            parts.append("kênh " + ", ".join(self.channels))
         if self.subscribers:
             parts.append("người bật nhắc lịch")
         if self.provinces:
@@ -347,3 +367,222 @@ async def tick(session: Any, now: datetime) -> int:
             )
             queued += await OutboxRepo(session).enqueue_many([msg], now)
     return queued
+
+
+# --- composing from a form or the command line; the list of past announcements ---------
+
+
+class ComposeError(AudienceError):
+    """What is wrong with an announcement, by field, in Vietnamese."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+def check_text(text: str) -> str:
+    text = text.strip()
+    if not 5 <= len(text) <= MAX_TEXT:
+        raise ComposeError({"text": f"Nội dung phải dài từ 5 đến {MAX_TEXT} ký tự."})
+    return text
+
+
+def parse_audience(
+    *,
+    provinces: list[str] | tuple[str, ...] = (),
+    sectors: list[str] | tuple[str, ...] = (),
+    kinds: list[str] | tuple[str, ...] = (),
+    statuses: list[str] | tuple[str, ...] = (),
+    channels: list[str] | tuple[str, ...] = (),
+    roles: list[str] | tuple[str, ...] = (),
+    subscribers: bool = False,
+    collaborators: bool = False,
+) -> Audience:
+    """Filter values as typed or picked → ``Audience``; ``ComposeError`` names each field
+    whose value names nothing."""
+    errors: dict[str, str] = {}
+    codes: list[int] = []
+    for name in provinces:
+        code = province_code(name) if name.strip() else None
+        if code is None:
+            errors["provinces"] = f"Không nhận ra tỉnh «{name.strip()[:40]}»."
+        elif code not in codes:
+            codes.append(code)
+    sector_list: list[str] = []
+    for text in sectors:
+        try:
+            sector_list.append(sector_key(text))
+        except AudienceError as exc:
+            errors["sectors"] = str(exc)
+    kind_list: list[str] = []
+    for text in kinds:
+        try:
+            kind_list.append(kind_key(text))
+        except AudienceError as exc:
+            errors["kinds"] = str(exc)
+    for status in statuses:
+        if status not in DRAFT_STATUSES:
+            errors["statuses"] = (
+                f"Trạng thái «{status[:40]}» không có (một trong: {', '.join(DRAFT_STATUSES)})."
+            )
+    for channel in channels:
+        if not channel.replace("_", "").isalnum() or len(channel) > 16:
+            errors["channels"] = f"Không có kênh «{channel[:40]}»."
+    for role in roles:
+        if role not in ROLE_LABELS:
+            errors["roles"] = (
+                f"Vai trò «{role[:40]}» không có (một trong: {', '.join(ROLE_LABELS)})."
+            )
+    if errors:
+        raise ComposeError(errors)
+    return Audience(
+        provinces=codes,
+        sectors=list(dict.fromkeys(sector_list)),
+        kinds=list(dict.fromkeys(kind_list)),
+        statuses=list(dict.fromkeys(statuses)),
+        subscribers=subscribers,
+        collaborators=collaborators,
+        channels=list(dict.fromkeys(channels)),
+        roles=list(dict.fromkeys(roles)),
+    )
+
+
+def parse_local_time(text: str) -> datetime:
+    """A local (Asia/Ho_Chi_Minh) date and time as a form or staff type it → UTC-aware;
+    ISO-8601 with an offset is taken as given. Raises ``ValueError``."""
+    text = text.strip()
+    for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y"):
+        try:
+            local = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(UTC)
+
+
+@dataclass
+class Compose:
+    """An announcement ready to queue (``create``)."""
+
+    text: str
+    audience: Audience
+    button: str | None = None
+    at: datetime | None = None  # None: now
+
+
+def _many(values: Mapping[str, Any], name: str) -> list[str]:
+    value = values.get(name)
+    items = value if isinstance(value, list | tuple) else [value] if value else []
+    return [str(v).strip() for v in items if str(v or "").strip()]
+
+
+def read_audience(values: Mapping[str, Any]) -> Audience:
+    """The audience part of a compose form (field → text or list of texts); ``ComposeError``
+    names each field whose value names nothing."""
+    return parse_audience(
+        provinces=_many(values, "provinces"),
+        sectors=_many(values, "sectors"),
+        kinds=_many(values, "kinds"),
+        statuses=_many(values, "statuses"),
+        channels=_many(values, "channels"),
+        roles=_many(values, "roles"),
+        subscribers=bool(values.get("subscribers")),
+        collaborators=bool(values.get("collaborators")),
+    )
+
+
+def read_compose(values: Mapping[str, Any], now: datetime) -> Compose:
+    """A compose form → ``Compose``; ``ComposeError`` with every field's problem. ``at`` is
+    a local time; empty means now."""
+    errors: dict[str, str] = {}
+    text = str(values.get("text") or "")
+    try:
+        text = check_text(text)
+    except ComposeError as exc:
+        errors.update(exc.errors)
+    button = str(values.get("button") or "") or None
+    if button is not None and button not in BUTTONS:
+        errors["button"] = "Nút không có trong danh sách."
+    audience = Audience()
+    try:
+        audience = read_audience(values)
+    except ComposeError as exc:
+        errors.update(exc.errors)
+    at = None
+    when = str(values.get("at") or "").strip()
+    if values.get("when") == "later" and not when:
+        errors["at"] = "Chọn ngày giờ hẹn, hoặc chọn «Gửi ngay»."
+    elif when:
+        try:
+            at = parse_local_time(when)
+        except ValueError:
+            errors["at"] = "Chưa đọc được ngày giờ: chọn lại, hoặc gõ như 15/12/2026 08:00."
+        else:
+            if at < now - timedelta(minutes=1):
+                errors["at"] = "Thời điểm này đã qua: chọn một thời điểm sắp tới, hoặc để trống."
+    if errors:
+        raise ComposeError(errors)
+    return Compose(text=text, audience=audience, button=button, at=at)
+
+
+def preview(text: str, button: str | None) -> tuple[str, list[str]]:
+    """What a recipient sees: the text and the labels of its buttons."""
+    return text, [label for row in buttons_for(button) for label, _payload in row]
+
+
+def status_label(broadcast: Broadcast, report: dict[str, int], now: datetime) -> str:
+    if broadcast.status == "cancelled":
+        return STATUS_LABELS["cancelled"]
+    if report["pending"] == 0:
+        return STATUS_LABELS["done"]
+    if broadcast.send_at > now and report["pending"] == report["total"]:
+        return f"hẹn gửi {datetime_text(broadcast.send_at)}"
+    return STATUS_LABELS["queued"]
+
+
+@dataclass
+class Sent:
+    broadcast: Broadcast
+    report: dict[str, int]
+    status: str
+
+    @property
+    def done_percent(self) -> int:
+        total = self.report["total"]
+        return 100 if not total else (total - self.report["pending"]) * 100 // total
+
+
+@dataclass
+class History:
+    items: list[Sent]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+async def history(session: Any, now: datetime, *, page: int = 1, per_page: int = 20) -> History:
+    """Past announcements, newest first, each with its delivery report."""
+    repo = BroadcastRepo(session)
+    page = max(1, page)
+    rows = await repo.list(per_page, offset=(page - 1) * per_page)
+    items = []
+    for b in rows:
+        report = await repo.report(b.id)
+        items.append(Sent(b, report, status_label(b, report, now)))
+    return History(items, await repo.count(), page, per_page)
+
+
+async def sent_one(session: Any, broadcast_id: int, now: datetime) -> Sent | None:
+    repo = BroadcastRepo(session)
+    b = await repo.get(broadcast_id)
+    if b is None:
+        return None
+    report = await repo.report(b.id)
+    return Sent(b, report, status_label(b, report, now))

@@ -20,9 +20,9 @@ from typing import Any
 from bot.types import Button, Reply
 from db.models.handoff import Ticket
 from db.repos.handoff import TicketRepo, is_staff
-from db.repos.privacy import AuditRepo
 from handlers.base import Context, Feature, Services, button, consent_gate
 from handlers.forms import words
+from handlers.tickets import desk
 from handlers.tickets import service as svc
 from handlers.tickets.hours import parse_hours
 from handlers.tickets.service import NAME, check_overdue
@@ -67,7 +67,6 @@ NO_TICKET = "Không tìm thấy câu hỏi #{id}."
 ALREADY_CLOSED = "Câu hỏi #{id} đã xong rồi."
 TAKEN_BY_OTHER = "Câu hỏi #{id} đã có cán bộ {staff} nhận."
 TAKEN = "✋ Bạn đã nhận câu hỏi #{id}. Bấm «✍️ Trả lời» để trả lời."
-TAKEN_OWNER = "🙋 Cán bộ {staff} đã nhận câu hỏi #{id} của bạn."
 REPLY_Q = "✍️ Bạn gõ câu trả lời cho câu hỏi #{id}:\n«{q}»"
 REPLIED = "📨 Đã gửi câu trả lời cho câu hỏi #{id}."
 TL_USAGE = "Cách dùng: /tl SỐ_CÂU_HỎI nội dung trả lời. Ví dụ: /tl 12 Dạ, cơ sở anh được hỗ trợ."
@@ -368,26 +367,10 @@ class TicketsFeature(Feature):
 
     async def _claim(self, ctx: Context, ticket: Ticket) -> bool:
         """First to take owns it; the owner is told who took it."""
-        now = ctx.services.now()
-        name = self._staff_name(ctx)
-        won = await TicketRepo(ctx.session).take(
-            ticket.id, ctx.incoming.channel, ctx.incoming.chat_id, name, now
+        staff = desk.Staff(
+            self._staff_name(ctx), self._actor(ctx), ctx.incoming.channel, ctx.incoming.chat_id
         )
-        if not won:
-            return False
-        await AuditRepo(ctx.session).record(
-            actor=self._actor(ctx), action="ticket.take", subject=f"ticket:{ticket.id}", now=now
-        )
-        if ticket.source == "contact":
-            await svc.send(
-                ctx.session,
-                now,
-                svc.key(ticket.id, "taken", "o"),
-                ticket.channel,
-                ticket.chat_id,
-                TAKEN_OWNER.format(staff=name, id=ticket.id),
-            )
-        return True
+        return await desk.take(ctx.session, ticket, staff, ctx.services.now())
 
     async def _start_reply(self, ctx: Context, arg: str) -> list[Reply]:
         ticket = await self._ticket(arg, ctx)
@@ -421,7 +404,10 @@ class TicketsFeature(Feature):
             lines.append(f"#{t.id} {t.name or ''}: «{t.question[:80]}»{who}")
             rows.append([_b(f"✍️ Trả lời #{t.id}", "reply", str(t.id))])
         if len(tickets) > 8:
-            lines.append(f"… và {len(tickets) - 8} câu nữa (xem bằng `kcbot tickets list --open`).")
+            lines.append(
+                f"… và {len(tickets) - 8} câu nữa (xem hết ở trang «Câu hỏi chờ trả lời» "
+                "của trang cán bộ /admin)."
+            )
         rows.append(_home())
         return Reply("\n".join(lines), buttons=rows)
 

@@ -105,10 +105,13 @@ async def reply(
     actor: str,
     now: datetime,
     unique: str | None = None,
-) -> None:
-    """A staff answer to the owner, through the outbox, as «💬 Cán bộ … trả lời: …»."""
+) -> bool:
+    """A staff answer to the owner, through the outbox, as «💬 Cán bộ … trả lời: …».
+
+    False when the same ``unique`` answer was queued before (a form posted twice): nothing
+    is sent or recorded again."""
     body = text.strip()[:MAX_REPLY]
-    await send(
+    queued = await send(
         session,
         now,
         key(ticket.id, "r", unique),
@@ -117,6 +120,8 @@ async def reply(
         f"💬 Cán bộ {staff_name} trả lời (câu hỏi #{ticket.id}):\n{body}",
         owner_buttons(ticket.id),
     )
+    if not queued:
+        return False
     if ticket.status == "open":
         ticket.status = "taken"
         ticket.staff_name = ticket.staff_name or staff_name
@@ -126,6 +131,7 @@ async def reply(
         actor=actor, action="ticket.reply", subject=f"ticket:{ticket.id}", now=now
     )
     await session.flush()
+    return True
 
 
 async def close(
