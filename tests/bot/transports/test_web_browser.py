@@ -154,9 +154,11 @@ async def test_the_web_chat_from_start_to_a_downloaded_docx(chat_page: ChatPage,
     # A reload shows the same chat, the download link included, nothing doubled.
     shown = await chat.page.locator("#log .msg").all_inner_texts()
     await chat.page.reload()
-    await chat.page.wait_for_function(
-        f"document.querySelectorAll('#log .msg').length >= {len(shown)}"
-    )
+    # Polled from here: the page's CSP forbids the string evaluation wait_for_function uses.
+    for _ in range(200):
+        if await chat.page.locator("#log .msg").count() >= len(shown):
+            break
+        await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     assert await chat.page.locator("#log .msg").all_inner_texts() == shown
     assert await chat.page.locator("#log a.file").count() == 1
