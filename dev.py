@@ -3,6 +3,7 @@
 
     python3 dev.py start     install into .venv, then start the bot (Telegram if
                              TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal)
+                             and the web chat and staff pages on http://127.0.0.1:8080
     python3 dev.py test      install with the test tools, then run the whole test suite
     python3 dev.py kcbot ... any kcbot command inside the project's environment
 
@@ -76,13 +77,22 @@ def main(argv: list[str]) -> int:
     if command == "start":
         ensure_environment()
         if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            port = os.environ.get("KCBOT_LISTEN_PORT", "8080")
+            print(
+                f"Trò chuyện trên web: http://127.0.0.1:{port}/chat\n"
+                f"Trang cán bộ: http://127.0.0.1:{port}/admin/\n"
+                "  Tạo tài khoản đăng nhập: python3 dev.py kcbot staff add-login TEN --role admin",
+                flush=True,
+            )
             return kcbot("run")
+        # Nothing but this machine should reach a demo started without any setting.
+        os.environ.setdefault("KCBOT_LISTEN_HOST", "127.0.0.1")
         print(
-            "TELEGRAM_BOT_TOKEN is not set: starting the bot in this terminal "
+            "TELEGRAM_BOT_TOKEN is not set: starting the bot in this terminal and on the web "
             "(see README to run it on Telegram).",
             flush=True,
         )
-        return kcbot("chat")
+        return kcbot("chat", "--web")
     if command == "test":
         ensure_environment("dev")
         ensure_chromium()

@@ -31,6 +31,7 @@ Trợ lý Khuyến công – chatbot for khuyến công centres and rural facili
 Everyday commands:
   kcbot run           serve the configured channels (Telegram, Zalo) and workers
   kcbot chat          talk to the bot in this terminal (no token needed)
+  kcbot web           serve the web chat (/chat) and the staff pages (/admin/) alone
   kcbot db upgrade    create or update the database
   kcbot ask "..."     answer one question from the knowledge base
 Settings come from environment variables (see README), e.g. TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN.
@@ -50,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--as", dest="chat_id", help="chat id to use (default: your login)")
+    chat.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the web chat and the staff pages on KCBOT_LISTEN_HOST:PORT",
+    )
     chat.set_defaults(func=_cmd_chat)
+
+    web = sub.add_parser("web", help="serve the web chat and the staff pages, no messaging channel")
+    web.set_defaults(func=_cmd_web)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -129,10 +138,56 @@ async def _cmd_chat(args: argparse.Namespace, settings: Any) -> int:
     root = logging.getLogger()
     root.setLevel(max(root.level, logging.WARNING))
     app = await build_app(settings)
+    beside = None
+    if args.web:
+        from bot.runner import WebBeside
+
+        beside = WebBeside(app, settings)
+        try:
+            await beside.start()
+        except OSError as exc:
+            beside = None
+            print(
+                f"Không mở được trang web trên cổng {settings.listen_port} ({exc.strerror or exc});"
+                " đặt KCBOT_LISTEN_PORT sang cổng khác. Vẫn trò chuyện được trên terminal.",
+                flush=True,
+            )
+        else:
+            print(web_banner(beside.transport.address), flush=True)
     try:
         await chat(app.engine, chat_id=args.chat_id)
     finally:
+        if beside is not None:
+            await beside.stop()
         await app.close()
+    return 0
+
+
+def web_banner(chat_address: str) -> str:
+    """Where the web pages are and how to get a staff login (first lines of dev.py start)."""
+    base = chat_address.rsplit("/chat", 1)[0]
+    return (
+        f"Trò chuyện trên web: {chat_address}\n"
+        f"Trang cán bộ: {base}/admin/\n"
+        "  Tạo tài khoản đăng nhập: python3 dev.py kcbot staff add-login TEN --role admin"
+    )
+
+
+async def _cmd_web(args: argparse.Namespace, settings: Any) -> int:
+    from bot.runner import serve
+    from bot.transports.web import PATH, local_address
+
+    address = local_address(settings.listen_host, settings.listen_port) + PATH
+    print(web_banner(address), flush=True)
+    try:
+        await serve(settings, web_only=True)
+    except OSError as exc:
+        print(
+            f"Không mở được cổng {settings.listen_port} ({exc.strerror or exc}):"
+            " đặt KCBOT_LISTEN_PORT sang cổng khác.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from typing import Any
@@ -27,7 +28,7 @@ NO_CHANNEL = (
     "  TELEGRAM_BOT_TOKEN (from @BotFather) to serve Telegram;\n"
     "  ZALO_APP_ID, ZALO_APP_SECRET and ZALO_OA_SECRET_KEY to serve a Zalo Official Account;\n"
     "  ZALO_BOT_TOKEN to serve a Zalo Bot.\n"
-    "To try the bot without a token, run: kcbot chat"
+    "To try the bot without a token, run: kcbot chat (terminal) or kcbot web (web chat)"
 )
 
 
@@ -43,15 +44,33 @@ def configured_channels(settings: Settings) -> list[str]:
     return channels
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+def mount_staff_pages(http: Any, app: Any, settings: Settings) -> None:
+    """STAFF PAGES HOOK: the staff pages (``/admin/``) join the same server here, once
+    ``bot.web`` provides ``mount_admin(server, app, settings)``."""
+    try:
+        module = importlib.import_module("bot.web")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.web":
+            raise
+        return
+    mount = getattr(module, "mount_admin", None)
+    if mount is not None:
+        mount(http, app, settings)
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, web_only: bool = False
+) -> None:
     """Run until SIGTERM/SIGINT (or ``stop`` is set), then stop cleanly.
 
-    Every channel whose settings are present is served at once, webhooks on one server.
-    Clean means: no new updates are taken, messages being handled finish and are saved,
-    the workers finish the send they are in, then the database is closed.
+    Every channel whose settings are present is served at once, webhooks, the web chat
+    (and the staff pages) on one server; ``web_only`` serves the web chat and the staff
+    pages alone (``kcbot web``). Clean means: no new updates are taken, messages being
+    handled finish and are saved, the workers finish the send they are in, then the
+    database is closed.
     """
-    channels = configured_channels(settings)
-    if not channels:
+    channels = [] if web_only else configured_channels(settings)
+    if not channels and not web_only:
         raise NoChannelConfigured(NO_CHANNEL)
     from bot.transports.http import WebServer
 
@@ -79,6 +98,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         from bot.transports.zalo_bot import ZaloBotTransport
 
         transports["zalo_bot"] = ZaloBotTransport(app, http)
+    from bot.transports.web import WebChatTransport
+
+    # Last: webhook transports start the server themselves, where a busy port is fatal;
+    # with only polling channels a busy port costs the web chat alone (said in one line).
+    transports["web"] = WebChatTransport(app, http, required=web_only)
+    mount_staff_pages(http, app, settings)
     started: list[Any] = []
     try:
         for transport in transports.values():
@@ -106,7 +131,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         raise
     senders = {name: transport.sender for name, transport in transports.items()}
     workers = await start_workers(app, senders)
-    log.info("kcbot is running (%s); press Ctrl+C to stop", ", ".join(channels))
+    log.info("kcbot is running (%s); press Ctrl+C to stop", ", ".join([*channels, "web"]))
     try:
         await stop.wait()
     finally:
@@ -162,3 +187,29 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+class WebBeside:
+    """The web chat (and staff pages) with the workers they need, served next to another
+    front in one process (``kcbot chat --web``, i.e. ``python3 dev.py start``)."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        from bot.transports.http import WebServer
+        from bot.transports.web import WebChatTransport
+
+        self.app = app
+        self.http = WebServer(settings.listen_host, settings.listen_port)
+        self.transport = WebChatTransport(app, self.http, required=True)
+        mount_staff_pages(self.http, app, settings)
+        self.workers: Any = None
+
+    async def start(self) -> None:
+        """Raises ``OSError`` if the port is taken."""
+        await self.transport.start()
+        self.workers = await start_workers(self.app, {"web": self.transport.sender})
+
+    async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
+        await self.http.stop()
+        await self.transport.stop()

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     listen_host: str = "0.0.0.0"
     listen_port: int = Field(default=8080, ge=1, le=65535)
+    # The web chat (/chat): messages one address may send a minute.
+    web_chat_per_minute: int = Field(default=20, ge=1)
 
     # Zalo Official Account (OA API v3): the app, the OA's webhook key, the API hosts.
     zalo_app_id: str | None = Field(default=None, validation_alias=AliasChoices("ZALO_APP_ID"))

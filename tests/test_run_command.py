@@ -18,12 +18,17 @@ CHAT = 4004
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    from tests.auxil.webchat import free_port
+
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8",
         "KCBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'kcbot.sqlite3'}",
+        # kcbot run always serves the web chat: never on a port another test holds.
+        "KCBOT_LISTEN_HOST": "127.0.0.1",
+        "KCBOT_LISTEN_PORT": str(free_port()),
     }
     env.update(extra)
     return env
