@@ -11,12 +11,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.base import utcnow
-from db.models.core import Conversation, ProcessedUpdate, User
+from db.models.core import Conversation, InboxEvent, ProcessedUpdate, User
 from db.models.drafts import Draft, DraftEvent
 from db.models.events import OutboxMessage, Subscription
 from db.models.faq import UnansweredQuestion
 from db.models.handoff import Lead, Ticket
 from db.models.privacy import AuditEntry, Consent
+from db.repos.inbox import DONE, FAILED
 
 # Drafts the owner has not handed over to staff yet: erased outright on request.
 NOT_SUBMITTED = ("in_progress", "abandoned", "draft")
@@ -34,6 +35,8 @@ PERSONAL_DRAFT_FIELDS = (
 )
 # The users row that owns anonymised drafts: they no longer point at anyone's chat.
 ANONYMOUS = ("-", "anonymous")
+HANDLED_INBOX = (DONE, FAILED)  # a finished event; open ones belong to a worker
+
 # Outbox rows still on their way: left to the sender (it would resend a deleted claim).
 IN_FLIGHT = ("sending",)
 
@@ -155,13 +158,15 @@ class Erased:
     outbox: int = 0
     consents: int = 0
     leads: int = 0  # leads kept for the centre, no longer linked to this chat
+    messages: int = 0  # handled incoming messages emptied (their ids stay, see erase)
 
     def summary(self) -> str:
         return (
             f"drafts_deleted={self.drafts_deleted} "
             f"drafts_anonymised={len(self.drafts_anonymised)} "
             f"subscriptions={self.subscriptions} questions={self.questions} "
-            f"outbox={self.outbox} consents={self.consents} leads_unlinked={self.leads}"
+            f"outbox={self.outbox} consents={self.consents} leads_unlinked={self.leads} "
+            f"messages={self.messages}"
         )
 
 
@@ -328,6 +333,19 @@ class PersonalDataRepo:
             delete(Consent).where(Consent.channel == channel, Consent.chat_id == chat_id)
         )
         done.consents = int(result.rowcount)  # type: ignore[attr-defined]
+        # What they typed is kept in the inbox until its retention ends; emptied now. The
+        # rows themselves stay so a platform's redelivery of an old update is still seen
+        # as handled (and not answered twice); rows still open are the worker's.
+        result = await s.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.channel == channel,
+                InboxEvent.chat_id == chat_id,
+                InboxEvent.state.in_(HANDLED_INBOX),
+            )
+            .values(incoming={}, raw=None, error=None)
+        )
+        done.messages = int(result.rowcount)  # type: ignore[attr-defined]
         await s.flush()
         return done
 

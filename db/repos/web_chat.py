@@ -25,7 +25,10 @@ from db.repos.outbox import SENT
 class ChatLine:
     """One message of the transcript, as the page shows it."""
 
-    key: str  # "u:<client id>" for the visitor's, "b:<outbox id>" for the bot's
+    # "u:<client id>" for the visitor's, "b:<outbox id>:<sent time>" for the bot's: SQLite
+    # hands out an erased chat's outbox ids again, and the page must not take a new reply
+    # for one it already shows.
+    key: str
     who: str  # "user" or "bot"
     text: str
     at: datetime  # received (visitor) or sent (bot)
@@ -80,13 +83,15 @@ class WebChatRepo:
         out: list[ChatLine] = []
         prefix = f"{chat_id}:"
         for external_id, incoming, raw, received_at in await self.session.execute(inbox):
+            if not incoming and raw is None:
+                continue  # emptied when the visitor erased their data (/xoadulieu)
             client_id = external_id.removeprefix(prefix)
             text = _user_text(incoming or {}, raw)
             out.append(ChatLine(f"u:{client_id}", "user", text, received_at, []))
         for row_id, text, buttons, sent_at, doc_name, has_doc in await self.session.execute(outbox):
             out.append(
                 ChatLine(
-                    f"b:{row_id}",
+                    f"b:{row_id}:{sent_at.timestamp() if sent_at else 0:.6f}",
                     "bot",
                     text,
                     sent_at,

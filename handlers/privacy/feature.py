@@ -234,8 +234,8 @@ class PrivacyFeature(Feature):
             parts.append("đăng ký nhắc lịch")
         if done.questions:
             parts.append(f"{done.questions} câu hỏi")
-        if done.outbox:
-            parts.append(f"{done.outbox} tin nhắn")
+        if done.outbox or done.messages:
+            parts.append(f"{done.outbox + done.messages} tin nhắn")
         if had_dialogue:
             parts.append("việc đang làm dở")
         text = T.ERASED.format(what=", ".join(parts)) if parts else T.ERASED_NOTHING

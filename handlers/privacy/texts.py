@@ -49,8 +49,8 @@ KEPT = "Mình giữ nguyên dữ liệu của bạn."
 
 ASK_ERASE = "Bạn chắc muốn xoá dữ liệu của mình?\n{what}"
 ERASE_WHAT = (
-    "Sẽ xoá: tên hiển thị, số điện thoại, hồ sơ chưa nộp, đăng ký nhắc lịch, câu hỏi đã "
-    "gửi, tin nhắn chờ gửi và việc đang làm dở."
+    "Sẽ xoá: tên hiển thị, số điện thoại, hồ sơ chưa nộp, đăng ký nhắc lịch, câu hỏi và "
+    "tin nhắn đã gửi, tin nhắn chờ gửi và việc đang làm dở."
 )
 # What stays of a submitted request, and why (said before and after erasing).
 KEPT_OF_SUBMITTED = (

@@ -254,3 +254,37 @@ async def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(db_url):
     async with web_server(db_url) as server:
         # Not trusted: a forged header changes nothing, the cookie is not marked Secure.
         assert "Secure" not in await first_cookie(server.base, **{"X-Forwarded-Proto": "https"})
+
+
+async def test_erasing_ones_data_empties_what_one_typed_and_a_redelivery_stays_answered(db_url):
+    async with web_server(db_url, **MANY) as server, Visitor(server.base) as visitor:
+        await visitor.open()
+        await visitor.send("/start")
+        typed = {"id": secrets.token_urlsafe(12), "text": "toi la Nguyen Van An 0912345678"}
+        assert (await visitor.post_json(typed))[0] == 202
+        await visitor.replies()
+        await visitor.open()
+        assert any("0912345678" in m["text"] for m in visitor.shown)
+
+        await visitor.send("/xoadulieu")
+        assert "tin nhắn đã gửi" in visitor.text
+        await visitor.tap("Xoá")
+        assert "Đã xoá dữ liệu của bạn" in visitor.text and "tin nhắn" in visitor.text
+
+        # A reload no longer shows what was typed before the erasure, nor the bot's replies.
+        await visitor.open()
+        assert not any("0912345678" in m["text"] for m in visitor.shown)
+        from db.session import create_engine
+
+        engine = create_engine(server.settings.database_url)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(select(InboxEvent.incoming, InboxEvent.raw))).all()
+        finally:
+            await engine.dispose()
+        assert not any("0912345678" in f"{incoming}{raw}" for incoming, raw in rows)
+        # The emptied rows keep their ids: the same message sent again is not answered twice.
+        assert (await visitor.post_json(typed))[0] == 202
+        await asyncio.sleep(1.0)
+        await visitor.fetch()
+        assert not any("0912345678" in m["text"] for m in visitor.shown)
