@@ -352,7 +352,8 @@ def _build_user_seen(dialect: Any) -> Any:
     )
 
 
-def _build_conversation_lock(dialect: Any) -> Any:
+def _conversation_upsert(dialect: Any, *returning: Any) -> Any:
+    """Insert the conversation row if missing, lock it, and return ``returning``."""
     insert = dialect.insert(Conversation)
     return (
         insert.values(
@@ -367,13 +368,15 @@ def _build_conversation_lock(dialect: Any) -> Any:
             index_elements=[Conversation.channel, Conversation.chat_id],
             set_={"channel": insert.excluded.channel},
         )
-        .returning(
-            Conversation.dialogue,
-            Conversation.step,
-            Conversation.data,
-            Conversation.last_buttons,
-        )
+        .returning(*returning)
     )
+
+
+_STATE = (Conversation.dialogue, Conversation.step, Conversation.data, Conversation.last_buttons)
+
+
+def _build_conversation_lock(dialect: Any) -> Any:
+    return _conversation_upsert(dialect, *_STATE)
 
 
 def _build_users_of(dialect: Any) -> Any:
@@ -386,28 +389,7 @@ def _build_users_of(dialect: Any) -> Any:
 def _build_conversation_lock_many(dialect: Any) -> Any:
     """The lock statement returning the key too: rows of an executemany come back in no
     particular order."""
-    insert = dialect.insert(Conversation)
-    return (
-        insert.values(
-            channel=bindparam("channel"),
-            chat_id=bindparam("chat_id"),
-            data={},
-            last_buttons=[],
-            updated_at=bindparam("now"),
-        )
-        .on_conflict_do_update(
-            index_elements=[Conversation.channel, Conversation.chat_id],
-            set_={"channel": insert.excluded.channel},
-        )
-        .returning(
-            Conversation.channel,
-            Conversation.chat_id,
-            Conversation.dialogue,
-            Conversation.step,
-            Conversation.data,
-            Conversation.last_buttons,
-        )
-    )
+    return _conversation_upsert(dialect, Conversation.channel, Conversation.chat_id, *_STATE)
 
 
 def _build_record_update(dialect: Any) -> Any:
