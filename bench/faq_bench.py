@@ -46,6 +46,13 @@ if str(ROOT) not in sys.path:
 DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
 OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
 HELDOUT = Path(__file__).resolve().parent / "heldout_questions.yaml"
+# Questions written blind (by writers who saw only topics.md, the dev set's style and the
+# reference, never the content): the dev half joins the calibration folds, the test half is
+# only ever reported.
+BLIND_DEV = Path(__file__).resolve().parent / "blind_dev.tsv"
+BLIND_TEST = Path(__file__).resolve().parent / "blind_test.tsv"
+# Cross-validation row: the blind dev questions.
+BLIND = "blind"
 VARIANTS = ("accent", "noaccent", "teencode", "typo")
 # Cross-validation row: OOS lines asked as if their off-topic subject were not listed.
 UNLISTED = "unlisted"
@@ -409,6 +416,8 @@ MATCHER_SUBJECTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MATCHER_SHORTS = ((0.0, 0), *((x, n) for x in (0.05, 0.1, 0.15) for n in (4, 5, 6, 7)))
 # Minimum share of the question's subject the content knows (Matcher.known_share).
 MATCHER_KNOWN = (0.0, 0.4, 0.5, 0.6, 0.7)
+# ...waived when the best entry scores at least this (1.01: never waived).
+MATCHER_KNOWN_STRONG = (1.01, 1.0, 0.95, 0.9, 0.85)
 
 # A raw scorer: question -> (hard fallback, [(score, topic)] best first, subject coverage,
 # content syllables, known share).
@@ -427,6 +436,7 @@ class Params:
     short_extra: float = 0.0
     short_words: int = 0
     known: float = 0.0
+    known_strong: float = 1.01
 
     def __str__(self) -> str:
         text = f"{self.threshold:.2f}/{self.margin:.2f}/{self.subject:.2f}"
@@ -434,6 +444,8 @@ class Params:
             text += f"/+{self.short_extra:.2f}≤{self.short_words}"
         if self.known:
             text += f"/known≥{self.known:.2f}"
+            if self.known_strong <= 1.0:
+                text += f" unless ≥{self.known_strong:.2f}"
         return text
 
 
@@ -445,7 +457,7 @@ def _decide(s: Scored, p: Params) -> bool:
         return True
     if s.coverage is not None and s.coverage < c:
         return True
-    if s.known is not None and s.known < p.known:
+    if s.known is not None and s.known < p.known and s.hits[0][0] < p.known_strong:
         return True
     if len(s.hits) > 1:
         (b, bt), (c, ct) = s.hits[0], s.hits[1]
@@ -474,6 +486,7 @@ def _best_params(
     subjects: Sequence[float] = (0.0,),
     shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
     knowns: Sequence[float] = (0.0,),
+    strongs: Sequence[float] = (1.01,),
 ) -> Params:
     """The parameters with the most right decisions, in-scope answers and OOS refusals each
     as a rate, weighted equally (vectorised grid search)."""
@@ -493,7 +506,12 @@ def _best_params(
     known = np.array([np.inf if s.known is None else s.known for s in scored])
     n_in, n_oos = max(1, int((~oos).sum())), max(1, int(oos.sum()))
     # Refusals that do not depend on the threshold: subject coverage and known share.
-    rules = [(c, q, (cov < c) | (known < q)) for c in subjects for q in knowns]
+    rules = [
+        (c, q, ks, (cov < c) | ((known < q) & (best_s < ks)))
+        for c in subjects
+        for q in knowns
+        for ks in (strongs if q > 0.0 else (1.01,))
+    ]
     best, best_v = Params(), -1.0
     for extra, words in shorts:
         raise_by = np.where(length <= words, extra, 0.0)
@@ -502,12 +520,12 @@ def _best_params(
             low = hard | (best_s < t + raise_by)
             for m in margins:
                 amb = low | (gap < m)
-                for c, q, rule in rules:
+                for c, q, ks, rule in rules:
                     fb = amb | rule
                     ok_in = float((~fb & right & ~oos).sum()) / n_in
                     v = ok_in + float((fb & oos).sum()) / n_oos
                     if v > best_v + 1e-9:
-                        best, best_v = Params(t, m, c, extra, words, q), v
+                        best, best_v = Params(t, m, c, extra, words, q, ks), v
     return best
 
 
@@ -541,8 +559,21 @@ def teencode(question: str) -> str:
     return text.strip()
 
 
-def folds_of(entries, oos: Sequence[DevLine]):  # type: ignore[no-untyped-def]
-    """[(entries without the held-out phrasings, [(question, topic, variant)], [OOS])]."""
+def calibration_lines(dev: Sequence[DevLine]) -> tuple[list[DevLine], list[DevLine]]:
+    """(OOS lines, blind dev lines) of the calibration folds: the dev set's OOS lines,
+    bench/oos_extra.tsv (out-of-scope questions that share the programme's words) and
+    bench/blind_dev.tsv (in-scope and OOS questions written blind)."""
+    oos = [x for x in dev if x.oos]
+    if OOS_EXTRA.exists():
+        oos += [x for x in read_dev(OOS_EXTRA) if x.oos]
+    blind = read_dev(BLIND_DEV) if BLIND_DEV.exists() else []
+    return oos, blind
+
+
+def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  # type: ignore[no-untyped-def]
+    """[(entries without the held-out phrasings, [(question, topics, variant)], [OOS])];
+    the blind lines are dealt over the folds (in-scope as variant "blind", OOS with the
+    other OOS lines)."""
     from knowledge.normalize import fold
 
     n_folds = max((len(e.questions) for e in entries), default=0)
@@ -555,15 +586,23 @@ def folds_of(entries, oos: Sequence[DevLine]):  # type: ignore[no-untyped-def]
             idx = [i for i in range(len(qs)) if i % n_folds == j] if len(qs) >= 2 else []
             if len(idx) >= len(qs):
                 idx = idx[:-1]
+            topic = frozenset({e.topic})
             for i in idx:
-                held.append((qs[i], e.topic, "accent"))
-                held.append((fold(qs[i]), e.topic, "noaccent"))
+                held.append((qs[i], topic, "accent"))
+                held.append((fold(qs[i]), topic, "noaccent"))
                 short = teencode(qs[i])
                 if short != fold(qs[i]).lower():
-                    held.append((short, e.topic, "teencode"))
+                    held.append((short, topic, "teencode"))
             qs = [q for i, q in enumerate(qs) if i not in idx]
             kept.append(replace(e, questions=tuple(qs)))
-        out.append((kept, held, [x for i, x in enumerate(oos) if i // 2 % n_folds == j]))
+        fold_oos = [x for i, x in enumerate(oos) if i // 2 % n_folds == j]
+        for i, x in enumerate(blind):
+            if i % n_folds == j:
+                if x.oos:
+                    fold_oos.append(x)
+                else:
+                    held.append((x.question, x.topics, BLIND))
+        out.append((kept, held, fold_oos))
     return out
 
 
@@ -578,14 +617,16 @@ def cross_validate(
     shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
     fitted: list[Params] | None = None,
     knowns: Sequence[float] = (0.0,),
+    strongs: Sequence[float] = (1.01,),
+    blind: Sequence[DevLine] = (),
 ) -> tuple[dict[str, Tally], list[Params]]:
     """Nested CV: per fold, params picked on the other folds, the fold scored with them.
     ``fitted`` receives the params picked on all folds together (the values to ship)."""
     per_fold: list[list[Scored]] = []
-    for kept, held, oos_lines in folds_of(entries, oos):
+    for kept, held, oos_lines in folds_of(entries, oos, blind):
         scorer = build(kept)
         rows: list[Scored] = []
-        qs = [(q, frozenset({tp}), v) for q, tp, v in held]
+        qs = list(held)
         qs += [(x.question, frozenset(), x.variant) for x in oos_lines]
         for q, want, v in qs:
             start = time.perf_counter()
@@ -603,7 +644,7 @@ def cross_validate(
     params = []
     for j, rows in enumerate(per_fold):
         others = [s for i, r in enumerate(per_fold) if i != j for s in r]
-        p = _best_params(others, margins, floor, subjects, shorts, knowns)
+        p = _best_params(others, margins, floor, subjects, shorts, knowns, strongs)
         params.append(p)
         if misses is not None:
             for s in rows:
@@ -620,7 +661,7 @@ def cross_validate(
             acc.times += tl.times
     if fitted is not None:
         every = [s for rows in per_fold for s in rows]
-        fitted.append(_best_params(every, margins, floor, subjects, shorts, knowns))
+        fitted.append(_best_params(every, margins, floor, subjects, shorts, knowns, strongs))
     return total, params
 
 
@@ -694,7 +735,7 @@ def print_cv(name: str, total: dict[str, Tally], params: Sequence[Params]) -> No
         + "]"
     )
     print(f"{'variant':<10} {'n':>4} {'top-1':>7} {'top-3':>7} {'OOS n':>6} {'OOS ok':>7}")
-    for v in (*VARIANTS, "ALL", UNLISTED):
+    for v in (*VARIANTS, BLIND, "ALL", UNLISTED):
         if v not in total:
             continue
         t = total[v]
@@ -812,12 +853,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, predict in baselines:
             print_heldout(f"{label} [threshold picked on dev]", predict, held)
 
+    if BLIND_TEST.exists():
+        test = read_dev(BLIND_TEST)
+        print(
+            f"\n# Blind test set {BLIND_TEST.name} ({len(test)} lines written blind; never "
+            "used to tune anything, its misses are not listed)"
+        )
+        print_report("matcher (shipped constants)", evaluate(matcher_predictor(matcher), test))
+        for label, predict in baselines:
+            print_report(f"{label} [threshold picked on dev]", evaluate(predict, test))
+
     if not args.no_cv:
         # OOS folds: the dev set's OOS lines and bench/oos_extra.tsv (out-of-scope
         # questions that share the programme's words, written for this benchmark).
-        oos = [x for x in lines if x.oos]
-        if OOS_EXTRA.exists():
-            oos += [x for x in read_dev(OOS_EXTRA) if x.oos]
+        oos, blind = calibration_lines(lines)
         print("\n# Cross-validated (held-out phrasings; params picked on the other folds)")
         # The matcher's threshold never goes under MATCHER_FLOOR (an entry that explains
         # less than about a third of the question is not an answer); baselines have their
@@ -834,8 +883,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             shorts = MATCHER_SHORTS if ours else ((0.0, 0),)
             fitted: list[Params] = []
             knowns = MATCHER_KNOWN if ours else (0.0,)
+            strongs = MATCHER_KNOWN_STRONG if ours else (1.01,)
             total, params = cross_validate(
-                build, entries, oos, margins, floor, subjects, misses, shorts, fitted, knowns
+                build, entries, oos, margins, floor, subjects, misses, shorts, fitted, knowns,
+                strongs, blind,
             )
             print_cv(label, total, params)
             if ours:

@@ -31,6 +31,8 @@ class Thesaurus:
     strong_without_domain: float = 0.8
     # Procedure and question syllables that say nothing about a question's subject.
     generic: frozenset[str] = frozenset()
+    # Phrases naming who asks: a kind of facility (hợp tác xã, doanh nghiệp ...).
+    actors: tuple[tuple[str, ...], ...] = ()
 
     @cached_property
     def longest(self) -> int:
@@ -50,7 +52,8 @@ class Thesaurus:
         off = tuple(p for p in (_phrase(x) for x in data.get("off_topic") or []) if p)
         strong = float(data.get("strong_without_domain", 0.8))
         generic = frozenset(w for x in data.get("generic") or [] for w in _phrase(x))
-        return cls(synonyms, off, strong, generic)
+        actors = tuple(p for p in (_phrase(x) for x in data.get("actors") or []) if p)
+        return cls(synonyms, off, strong, generic, actors)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_THESAURUS) -> Thesaurus:
@@ -83,6 +86,21 @@ class Thesaurus:
             else:
                 out.append(toks[i])
                 i += 1
+        return out
+
+    def actor_terms(self, toks: Sequence[str]) -> set[str]:
+        """The question's syllables and syllable pairs that lie wholly inside a phrase naming
+        who asks (every occurrence, for a syllable)."""
+        inside = [False] * len(toks)
+        for phrase in self.actors:
+            n = len(phrase)
+            for i in range(len(toks) - n + 1):
+                if tuple(toks[i : i + n]) == phrase:
+                    inside[i : i + n] = [True] * n
+        if not any(inside):
+            return set()
+        out = {f"{toks[i]} {toks[i + 1]}" for i in range(len(toks) - 1) if inside[i] and inside[i + 1]}
+        out |= {t for t in set(toks) if all(inside[i] for i, u in enumerate(toks) if u == t)}
         return out
 
     def off_topic_in(self, toks: Sequence[str]) -> list[tuple[str, ...]]:

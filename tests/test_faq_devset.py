@@ -66,9 +66,7 @@ def cv():  # type: ignore[no-untyped-def]
 
     bench = _bench()
     entries = load_entries()
-    oos = [x for x in bench.read_dev(DEV) if x.oos]
-    if bench.OOS_EXTRA.exists():
-        oos += [x for x in bench.read_dev(bench.OOS_EXTRA) if x.oos]
+    oos, blind = bench.calibration_lines(bench.read_dev(DEV))
     fitted: list = []  # type: ignore[type-arg]
     ours, _ = bench.cross_validate(
         bench.matcher_raw,
@@ -80,6 +78,8 @@ def cv():  # type: ignore[no-untyped-def]
         shorts=bench.MATCHER_SHORTS,
         fitted=fitted,
         knowns=bench.MATCHER_KNOWN,
+        strongs=bench.MATCHER_KNOWN_STRONG,
+        blind=blind,
     )
     plain, _ = bench.cross_validate(bench.baseline_raw(bench.bm25_baseline), entries, oos)
     bench.print_cv("matcher", ours, [])
@@ -163,7 +163,9 @@ def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ig
         matcher.SHORT_EXTRA,
         matcher.KNOWN_MIN,
         matcher.SHORT_WORDS,
+        matcher.KNOWN_STRONG,
     )
     got = (fitted.threshold, fitted.margin, fitted.subject, fitted.short_extra, fitted.known)
     assert shipped[:5] == pytest.approx(got)
     assert shipped[5] == fitted.short_words
+    assert shipped[6] == pytest.approx(fitted.known_strong)
