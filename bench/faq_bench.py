@@ -409,6 +409,8 @@ class Scored:
 
 
 MATCHER_FLOOR = 0.25
+# The length given to the decision for a question the short-question rule never applies to.
+LONG = 1000
 # The matcher's grids: margin between topics, minimum share of the subject covered.
 MATCHER_MARGINS = (0.0, 0.01, 0.02, 0.04)
 MATCHER_SUBJECTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -678,7 +680,10 @@ def matcher_raw(entries) -> RawScorer:  # type: ignore[no-untyped-def]
         r = matcher.match(question, k=3)
         hard = r.reason in ("off topic", "no domain term", "empty", "no content words")
         hits = [(c.score, c.topic) for c in r.candidates]
-        return hard or not r.candidates, hits, r.coverage, r.length, r.known
+        # The short-question rule sees the length; a question naming the programme is
+        # never short for it (Matcher: ``short``), so it is given as long.
+        length = r.length if r.short or r.length > matcher.short_words else LONG
+        return hard or not r.candidates, hits, r.coverage, length, r.known
 
     def unlisted(question: str) -> Raw:
         """The question as if the thesaurus did not list the off-topic subjects it names:

@@ -123,6 +123,9 @@ KNOWN_STRONG = 0.95
 # Weight of a term naming who asks (thesaurus ``actors``: HTX, doanh nghiệp ...) when the
 # question also names something else: that something is what it is about.
 ACTOR_WEIGHT = 0.35
+# Names of the programme itself (folded): a question naming one is about khuyến công however
+# short it is.
+PROGRAMME_NAMES = (("khuyen", "cong"), ("ocop",), ("cnnt",), ("cong", "nghiep", "nong", "thon"))
 # Added to entries of the conversation's previous topic when reading a follow-up.
 TOPIC_BONUS = 0.06
 # Share of a follow-up's topic belief that comes from the conversation's previous topic.
@@ -174,6 +177,9 @@ class MatchResult:
     # Share of the question's subject words and word pairs the content uses anywhere
     # (None: no subject words): low when the question is about something else.
     known: float | None = None
+    # Short (at most ``short_words`` content syllables, not naming the programme): the
+    # threshold is ``short_extra`` higher.
+    short: bool = False
 
 
 _ASKERS = frozenset({"em", "minh", "toi", "anh", "chi", "xin", "ban", "cho", "muon", "can"})
@@ -570,9 +576,13 @@ class Matcher:
         known = self.known_share(toks)
 
         def refuse(reason: str) -> MatchResult:
-            return MatchResult(True, None, shown, reason, coverage, length, known)
+            return MatchResult(True, None, shown, reason, coverage, length, known, short)
 
-        threshold = self.threshold + (self.short_extra if length <= self.short_words else 0.0)
+        names_programme = any(_contains(toks, p) for p in PROGRAMME_NAMES)
+        # A short question needs more, unless it names the programme: "kc có hỗ trợ nâng
+        # hạng OCOP không" is short but says what it is about.
+        short = length <= self.short_words and not names_programme
+        threshold = self.threshold + (self.short_extra if short else 0.0)
         off = list(dict.fromkeys([*off, *self.thesaurus.off_topic_in(toks)]))
         if off:
             # Refused, unless the question compares it with khuyến công and an entry does
@@ -605,7 +615,7 @@ class Matcher:
             second = shown[1]
             if second.topic != best.topic and best.score - second.score < self.margin:
                 return refuse("ambiguous")
-        return MatchResult(False, best, shown, "", coverage, length, known)
+        return MatchResult(False, best, shown, "", coverage, length, known, short)
 
 
 def _contains(toks: Sequence[str], phrase: Sequence[str]) -> bool:

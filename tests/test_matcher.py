@@ -420,3 +420,54 @@ def test_closeness_to_an_entrys_own_phrasing() -> None:
     assert m.closeness("khuyến công", "overview-what-is") >= 0.95
     assert m.closeness("cnnt", "typical-products-what") < 0.95
     assert m.closeness("khuyến công", "no-such-entry") == 0.0
+
+
+# -- who asks, comparisons, programme names, strong matches, farm machines --------------
+
+
+def test_a_kind_of_facility_beside_another_subject_weighs_less() -> None:
+    """«HTX» alone finds the entry about cooperatives; beside a machine it is the machine."""
+    m = Matcher(load_entries())
+    alone = m.match("hợp tác xã có được hỗ trợ khuyến công không")
+    assert alone.best is not None and alone.best.entry_id == "eligibility-sme"
+    beside = m.match("HTX xin hỗ trợ máy đóng gói được không")
+    assert not beside.fallback and beside.best is not None
+    assert beside.best.topic == "machinery"
+    th = m.thesaurus
+    assert th.actor_terms(["hop", "tac", "xa", "mua", "may"]) == {"hop", "tac", "xa", "hop tac", "tac xa"}
+    # A syllable also used outside the phrase keeps its weight ("xã" where the shop is).
+    assert "xa" not in th.actor_terms(["hop", "tac", "xa", "o", "xa"])
+
+
+def test_a_comparison_with_an_off_topic_programme_is_answered_by_the_entry_naming_it() -> None:
+    m = Matcher(load_entries())
+    result = m.match("khuyen cong voi khuyen nong khac nhau cho nao")
+    assert not result.fallback and result.best is not None
+    named = m.entries_speaking_of("khuyen cong voi khuyen nong khac nhau cho nao")
+    assert result.best.entry_id in named
+    assert result.candidates[0] == result.best
+
+
+def test_a_short_question_naming_the_programme_is_not_held_to_the_short_threshold() -> None:
+    m = Matcher(load_entries())
+    named = m.match("kc co ho tro nang hang sao ocop ko")
+    assert not named.short and named.length <= m.short_words
+    assert not named.fallback and named.best is not None and named.best.topic == "ocop"
+    plain = m.match("nâng hạng sao được không")
+    assert plain.short
+
+
+def test_a_strong_match_is_answered_though_it_names_a_thing_the_content_does_not() -> None:
+    """«tiền xe chở hàng» is not in the content; the fair support entry still answers."""
+    strict = Matcher(load_entries(), known_strong=1.01)
+    q = "di hoi cho co duoc ho tro tien xe cho hang khong"
+    refused = strict.match(q)
+    assert refused.fallback and refused.reason == "unknown subject"
+    result = Matcher(load_entries()).match(q)
+    assert not result.fallback and result.best is not None and result.best.topic == "trade-fairs"
+
+
+def test_an_off_topic_subject_is_read_before_synonyms_rewrite_it() -> None:
+    """«mua máy» becomes «thiết bị» for matching; «máy cày» is still a farm machine."""
+    result = Matcher(load_entries()).match("Mua máy cày ruộng được nhà nước hỗ trợ không")
+    assert result.fallback and result.reason == "off topic"
