@@ -155,7 +155,9 @@ class TelegramSender:
             pool_timeout=POOL_TIMEOUT,
             media_write_timeout=MEDIA_WRITE_TIMEOUT,
         )
-        return cls(Bot(token, base_url=base_url, request=request))
+        return cls(
+            Bot(token, base_url=base_url, request=request, get_updates_request=AiohttpRequest(1))
+        )
 
     async def __aenter__(self) -> TelegramSender:
         await self.bot.initialize()

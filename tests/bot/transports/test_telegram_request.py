@@ -199,3 +199,25 @@ async def test_a_server_that_is_down_is_a_network_error(fake_telegram: FakeTeleg
         assert result_of(down.value).outcome is Outcome.TRANSIENT
     finally:
         await request.shutdown()
+
+
+async def test_the_standalone_sender_and_the_bot_name_lookup(fake_telegram: FakeTelegram):
+    from types import SimpleNamespace
+
+    from bot.cli_users import bot_username
+    from bot.transports.telegram import TelegramSender
+    from bot.types import Button, Reply
+
+    async with TelegramSender.standalone(TOKEN, fake_telegram.base_url) as sender:
+        result = await sender.send(str(CHAT), Reply("Nhắc lịch", [[Button("Xem", "ev:1")]]))
+    assert result.outcome is Outcome.SENT
+    [message] = fake_telegram.sent_to(CHAT)
+    assert message["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Xem", "callback_data": "ev:1"}]]
+    }
+    settings = SimpleNamespace(
+        telegram_bot_token=TOKEN, telegram_api_base_url=fake_telegram.base_url
+    )
+    assert await bot_username(settings) == BOT_USER["username"]
+    await fake_telegram.stop()
+    assert await bot_username(settings) is None  # unreachable: no link, no error
