@@ -16,12 +16,14 @@ callers map them to outcomes the same way whichever path raised them.
 Timeouts: aiohttp has no write timeout; ``connect`` bounds getting a connection (waiting
 for one of the ``connections`` and opening it: pool + connect timeouts), ``sock_read``
 bounds each wait for the response, and ``total`` bounds the whole request at the sum of
-all four timeouts. ``HTTP(S)_PROXY`` from the environment is honoured, as httpx did.
+all four timeouts. ``HTTP(S)_PROXY`` from the environment is honoured, as httpx did. Each
+request is logged at DEBUG with its URL, which carries the token (``bot.logs`` redacts it).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import aiohttp
@@ -37,6 +39,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -141,11 +145,14 @@ class AiohttpRequest(BaseRequest):
         session = self._open()
         try:
             async with session.request(method, url, timeout=limits, **kwargs) as response:
-                return response.status, await response.read()
+                payload = await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut(f"Timed out: {type(exc).__name__}: {exc}") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Bot API request: %s %s %s", method, url, response.status)
+        return response.status, payload
 
     async def call(
         self, url: str, params: dict[str, Any], read_timeout: float | None = None
