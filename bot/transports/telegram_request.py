@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
@@ -51,6 +52,16 @@ def _seconds(value: Any, default: float | None) -> float | None:
 
 def _sum(*values: float | None) -> float | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """Certificates as httpx (python-telegram-bot's default client) verifies them: certifi's
+    bundle when installed (it comes with httpx), else the system's."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with python-telegram-bot
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def error_of(status: int, payload: bytes) -> TelegramError:
@@ -109,7 +120,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.connections),
+                connector=aiohttp.TCPConnector(limit=self.connections, ssl=_ssl_context()),
                 trust_env=True,  # HTTP(S)_PROXY, as httpx did
                 headers={"User-Agent": self.USER_AGENT},
             )
