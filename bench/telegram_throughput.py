@@ -16,7 +16,11 @@ first update queued until every answer has been received. Measured for:
   postgresql+asyncpg://postgres@127.0.0.1:5432/test; a fresh database is created and
   dropped);
 - a bare python-telegram-bot echo bot, built the same way (concurrent updates, same
-  polling), whose handler only sends the text back.
+  polling, same connection limit), whose handler only sends the text back.
+
+HTTP clients: the echo bot keeps python-telegram-bot's default (httpx) — it is the baseline
+"bare python-telegram-bot bot"; the real bot uses its own, ``AiohttpRequest`` on aiohttp
+(``bot/transports/telegram_request.py``), and reads updates and sends texts as plain JSON.
 
 The ratio bot/echo says how much the dialogue engine (with everything that makes it lose
 nothing: inbox, state and replies committed together, sends recorded) costs on top of the

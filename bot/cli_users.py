@@ -120,7 +120,14 @@ async def bot_username(settings: Any) -> str | None:
         from telegram import Bot
         from telegram.error import TelegramError
 
-        bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+        from bot.transports.telegram_request import AiohttpRequest
+
+        bot = Bot(
+            settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            request=AiohttpRequest(1),
+            get_updates_request=AiohttpRequest(1),
+        )
         try:
             async with bot:
                 me = await bot.get_me()

@@ -49,7 +49,9 @@ async def test_full_intake_at_debug_leaks_no_token_and_no_phone(
         logging.getLogger("kcbot.test").exception("a library error")
     text = debug_log.getvalue()
     assert len(text.splitlines()) > 50  # the DEBUG log really was written
-    # httpx logs every request URL, which carries the token: it is there, redacted.
+    # The Bot API client logs every request URL, which carries the token: it is there,
+    # redacted.
+    assert "Bot API request: POST" in text
     assert "api/bot[REDACTED]/" in text or "/bot[REDACTED]/" in text
     assert TOKEN not in text
     assert TOKEN.split(":", 1)[1] not in text

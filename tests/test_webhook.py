@@ -130,3 +130,18 @@ async def test_health_check(webhook_bot: RunningBot):
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         assert response.status == 200
         assert (await response.json())["ok"] is True
+
+
+async def test_an_update_is_stored_exactly_as_posted(
+    webhook_bot: RunningBot, fake_telegram: FakeTelegram
+):
+    from sqlalchemy import select
+
+    from db.models.core import InboxEvent
+
+    body = json.dumps(start_update(30, "/help"), ensure_ascii=False, indent=1).encode()
+    assert await post(webhook_bot, body, SECRET) == 200
+    await fake_telegram.wait_for_messages(CHAT, 1)
+    async with webhook_bot.app.sessions() as session:
+        [raw] = (await session.execute(select(InboxEvent.raw))).scalars().all()
+    assert raw == body.decode()

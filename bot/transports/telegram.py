@@ -1,5 +1,10 @@
 """Telegram through python-telegram-bot: updates into the inbox, replies out as neutral outcomes.
 
+Both go through ``AiohttpRequest`` (``bot/transports/telegram_request.py``): aiohttp's
+client under python-telegram-bot. The hot paths skip PTB's object model: getUpdates answers
+are read as plain dicts (``to_incoming``), stored as received, and replies are sent as plain
+JSON (documents still go through PTB's ``send_document``).
+
 Receiving: long polling by default (this transport's own loop: the offset that confirms
 updates to Telegram moves only past updates already committed to the inbox), or a webhook
 served by aiohttp when ``KCBOT_WEBHOOK_URL`` is set (HTTP 200 only after the insert). The
@@ -31,18 +36,7 @@ from urllib.parse import urlsplit
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from aiohttp import web  # noqa: E402
-from telegram import (  # noqa: E402
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.constants import ChatMemberStatus, ChatType  # noqa: E402
+from telegram import Bot, BotCommand, InputFile  # noqa: E402
 from telegram.error import (  # noqa: E402
     BadRequest,
     Forbidden,
@@ -52,12 +46,12 @@ from telegram.error import (  # noqa: E402
     TelegramError,
 )
 from telegram.ext import Application  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.channels import Capabilities, Outcome, SendResult, utf16_count  # noqa: E402
 from bot.inbox import event_of  # noqa: E402
 from bot.outage import Outage  # noqa: E402
 from bot.render import render  # noqa: E402
+from bot.transports.telegram_request import AiohttpRequest  # noqa: E402
 from bot.types import Incoming, Reply  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -76,11 +70,15 @@ CAPABILITIES = Capabilities(
     measure=utf16_count,
 )
 
-# HTTP connections to the Bot API. PTB's default (256) makes httpcore's pool bookkeeping,
-# which is quadratic in the number of connections, the bottleneck under load (see
-# bench/telegram_throughput.py); requests beyond it wait up to POOL_TIMEOUT for a connection.
+# HTTP connections to the Bot API (sending; getUpdates has its own). Requests beyond them
+# wait up to POOL_TIMEOUT for a connection.
 CONNECTIONS = 16
 POOL_TIMEOUT = 10.0
+# python-telegram-bot's defaults for the other timeouts (seconds; files get MEDIA_WRITE).
+READ_TIMEOUT = WRITE_TIMEOUT = CONNECT_TIMEOUT = 5.0
+MEDIA_WRITE_TIMEOUT = 20.0
+PRIVATE = "private"
+BLOCKED = "kicked"  # ChatMemberStatus.BANNED: the user blocked the bot
 # A part after the first of a multi-part send that hits a 429 waits this long at most
 # before the whole reply is reported rate limited.
 PART_RETRY_CAP = 30.0
@@ -97,6 +95,12 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     if value is None:
         return 1.0
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+def full_name(user: dict[str, Any]) -> str:
+    """A Bot API User's name as python-telegram-bot's ``User.full_name`` gives it."""
+    last = user.get("last_name")
+    return f"{user['first_name']} {last}" if last else str(user["first_name"])
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -119,13 +123,23 @@ def result_of(exc: TelegramError) -> SendResult:
     return SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
 
 
+Markup = dict[str, Any]
+
+
 class TelegramSender:
-    """Sends neutral replies with a python-telegram-bot ``Bot``; one attempt each."""
+    """Sends neutral replies through a python-telegram-bot ``Bot`` whose HTTP layer is an
+    ``AiohttpRequest``: texts as raw sendMessage calls, documents with ``send_document``;
+    one attempt each."""
 
     capabilities = CAPABILITIES
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        request = bot.request
+        if not isinstance(request, AiohttpRequest):
+            raise TypeError("TelegramSender needs a Bot built on AiohttpRequest")
+        self.request = request
+        self._send_message_url = f"{bot.base_url}/sendMessage"
         # Chats shown the "share phone" keyboard, which the next plain reply removes.
         self._phone_keyboard: set[str] = set()
 
@@ -133,14 +147,17 @@ class TelegramSender:
     def standalone(cls, token: str, base_url: str, pool_size: int = CONNECTIONS) -> TelegramSender:
         """A sender without a transport (``kcbot reminders run-due``, benchmarks); use
         ``async with`` to open and close its connection pool."""
-        request = HTTPXRequest(
-            connection_pool_size=pool_size,
+        request = AiohttpRequest(
+            pool_size,
             read_timeout=15,
             write_timeout=15,
             connect_timeout=10,
             pool_timeout=POOL_TIMEOUT,
+            media_write_timeout=MEDIA_WRITE_TIMEOUT,
         )
-        return cls(Bot(token, base_url=base_url, request=request))
+        return cls(
+            Bot(token, base_url=base_url, request=request, get_updates_request=AiohttpRequest(1))
+        )
 
     async def __aenter__(self) -> TelegramSender:
         await self.bot.initialize()
@@ -175,8 +192,13 @@ class TelegramSender:
                     raise
                 await asyncio.sleep(wait)
 
+    async def _send_message(self, target: int | str, text: str, markup: Markup | None) -> None:
+        params: dict[str, Any] = {"chat_id": target, "text": text}
+        if markup is not None:
+            params["reply_markup"] = markup
+        await self.request.call(self._send_message_url, params)
+
     def _requests(self, chat_id: str, reply: Reply) -> list[Callable[[], Awaitable[Any]]]:
-        bot = self.bot
         target: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         markup = self._markup(chat_id, reply)
         calls: list[Callable[[], Awaitable[Any]]] = []
@@ -205,39 +227,38 @@ class TelegramSender:
                 texts = ["…"]  # buttons need a message to sit on
             for i, text in enumerate(texts):
                 on_this = part_markup if doc is None and i == len(texts) - 1 else None
-                calls.append(partial(bot.send_message, target, text, reply_markup=on_this))
+                calls.append(partial(self._send_message, target, text, on_this))
             if doc is not None:
                 calls.append(
                     partial(
-                        bot.send_document,
+                        self.bot.send_document,
                         target,
                         InputFile(io.BytesIO(doc.content), filename=doc.filename),
                         caption=caption,
-                        reply_markup=part_markup,
+                        api_kwargs={"reply_markup": part_markup} if part_markup else None,
                     )
                 )
         return calls
 
-    def _markup(
-        self, chat_id: str, reply: Reply
-    ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    def _markup(self, chat_id: str, reply: Reply) -> Markup | None:
+        """The reply's keyboard as Bot API JSON."""
         if reply.request_phone:
             # A message carries one keyboard: the phone button wins over inline buttons.
-            return ReplyKeyboardMarkup(
-                [[KeyboardButton(PHONE_BUTTON, request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
+            return {
+                "keyboard": [[{"text": PHONE_BUTTON, "request_contact": True}]],
+                "resize_keyboard": True,
+                "one_time_keyboard": True,
+            }
         if reply.buttons:
-            return InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+            return {
+                "inline_keyboard": [
+                    [{"text": b.label, "callback_data": b.payload} for b in row]
                     for row in reply.buttons
                     if row
                 ]
-            )
+            }
         if chat_id in self._phone_keyboard:
-            return ReplyKeyboardRemove()
+            return {"remove_keyboard": True}
         return None
 
 
@@ -264,12 +285,13 @@ class TelegramTransport:
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         base_url = self.settings.telegram_api_base_url
+        updates_request = self._updates_request = self._request(1)
         builder = (
             Application.builder()
             .token(token)
             .base_url(base_url)
-            .connection_pool_size(connections)
-            .pool_timeout(POOL_TIMEOUT)
+            .request(self._request(connections))
+            .get_updates_request(updates_request)
             .job_queue(None)
             .updater(None)  # polling is this transport's own loop (see _poll)
         )
@@ -277,6 +299,7 @@ class TelegramTransport:
             builder = builder.base_file_url(base_url[: -len("bot")] + "file/bot")
         self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.sender = TelegramSender(self.ptb.bot)
+        self._get_updates_url = f"{self.ptb.bot.base_url}/getUpdates"
         self._web: web.AppRunner | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -288,6 +311,17 @@ class TelegramTransport:
         if http is not None and self.webhook:
             path = urlsplit(self.settings.webhook_url).path or "/"
             http.add_post(path, self._on_webhook)
+
+    @staticmethod
+    def _request(connections: int) -> AiohttpRequest:
+        return AiohttpRequest(
+            connections,
+            read_timeout=READ_TIMEOUT,
+            write_timeout=WRITE_TIMEOUT,
+            connect_timeout=CONNECT_TIMEOUT,
+            pool_timeout=POOL_TIMEOUT,
+            media_write_timeout=MEDIA_WRITE_TIMEOUT,
+        )
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -365,14 +399,10 @@ class TelegramTransport:
         delay = POLL_BACKOFF
         while not self._stopping.is_set():
             try:
-                updates = await self.ptb.bot.get_updates(
-                    offset=self.offset,
-                    timeout=round(self.poll_timeout),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                updates = await self.get_updates()
                 if updates:
                     await self.receive(updates)
-                    self.offset = updates[-1].update_id + 1
+                    self.offset = updates[-1]["update_id"] + 1
                 outage.over()
                 delay = POLL_BACKOFF
             except asyncio.CancelledError:
@@ -387,6 +417,22 @@ class TelegramTransport:
                 continue
             if self.poll_interval:
                 await self._sleep(self.poll_interval)
+
+    async def get_updates(self) -> list[dict[str, Any]]:
+        """One long poll: the updates after ``offset`` as received (plain dicts)."""
+        timeout = round(self.poll_timeout)
+        params: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
+        if self.offset is not None:
+            params["offset"] = self.offset
+        request = self._updates_request
+        result = await request.call(
+            self._get_updates_url, params, read_timeout=(request.read_timeout or 0) + timeout
+        )
+        if not isinstance(result, list) or not all(
+            isinstance(u, dict) and isinstance(u.get("update_id"), int) for u in result
+        ):
+            raise TelegramError(f"getUpdates: unexpected answer {str(result)[:200]}")
+        return result
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -434,96 +480,112 @@ class TelegramTransport:
             return web.Response(status=403, text="forbidden")
         body = await request.read()  # over client_max_size: aiohttp answers 413
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            update = json.loads(body)
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                 raise ValueError("not an update")
-            update = Update.de_json(data, self.ptb.bot)
         except Exception as exc:  # bad JSON or not an update: Telegram would never send it
             log.warning("webhook: malformed update: %s", exc)
             return web.Response(status=400, text="bad update")
         if not self._started:
             return web.Response(status=503, text="stopping")
         try:
-            await self.receive([update])
+            await self.receive([update], [body.decode("utf-8", "replace")])
         except Exception as exc:  # not stored: Telegram sends it again later
-            log.warning("webhook: update %s not stored: %s", update.update_id, exc)
+            log.warning("webhook: update %s not stored: %s", update["update_id"], exc)
             return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     # --- incoming -----------------------------------------------------------------------
 
-    async def receive(self, updates: list[Update]) -> None:
+    async def receive(self, updates: list[dict[str, Any]], raws: list[str] | None = None) -> None:
         """Store the updates the bot answers in the inbox (one transaction), then stop the
-        buttons' spinners and note blocked chats. Returns once they are committed."""
+        buttons' spinners and note blocked chats. Returns once they are committed.
+        ``updates`` are Bot API JSON objects; ``raws`` their text as received (default:
+        each one serialized again)."""
         events = []
         queries = []
-        for update in updates:
-            incoming = self.to_incoming(update)
+        for n, update in enumerate(updates):
+            try:
+                incoming = self.to_incoming(update)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                log.warning("telegram update %s ignored: %r", update.get("update_id"), exc)
+                continue
+            query = update.get("callback_query")
             if incoming is not None:
-                events.append(event_of(incoming, str(update.update_id), update.to_json()))
-                if update.callback_query is not None:
-                    queries.append(update.callback_query.id)
-            elif update.callback_query is not None:
-                queries.append(update.callback_query.id)
+                raw = raws[n] if raws is not None else json.dumps(update, ensure_ascii=False)
+                events.append(event_of(incoming, str(update["update_id"]), raw))
+            if query is not None and query.get("id"):
+                queries.append(query["id"])
             self._note_membership(update)
         await self.app.inbox.accept(events)
         for query_id in queries:
             self._background(self._answer_callback(query_id))
 
     @staticmethod
-    def to_incoming(update: Update) -> Incoming | None:
-        """The ``Incoming`` for a private chat's message or button tap; None to ignore."""
-        update_id = str(update.update_id)
-        query = update.callback_query
+    def to_incoming(update: dict[str, Any]) -> Incoming | None:
+        """The ``Incoming`` for a private chat's message or button tap (``update`` as the
+        Bot API sends it); None to ignore."""
+        update_id = str(update["update_id"])
+        query = update.get("callback_query")
         if query is not None:
-            if query.data is None:
+            data = query.get("data")
+            if data is None:
                 return None
-            user = query.from_user
-            chat = query.message.chat if query.message is not None else None
-            if chat is not None and chat.type != ChatType.PRIVATE:
+            user = query["from"]
+            message = query.get("message")
+            chat = message.get("chat") if message is not None else None
+            if chat is not None and chat.get("type") != PRIVATE:
                 return None
             return Incoming(
                 channel=CHANNEL,
-                chat_id=str(chat.id if chat is not None else user.id),
-                user_id=str(user.id),
-                display_name=user.full_name,
-                payload=query.data,
+                chat_id=str(chat["id"] if chat is not None else user["id"]),
+                user_id=str(user["id"]),
+                display_name=full_name(user),
+                payload=data,
                 update_id=update_id,
                 time=datetime.now(UTC),
-                language=user.language_code,
+                language=user.get("language_code"),
             )
         # An edited message is answered like a new one (people correct a typo and resend).
-        message = update.message or update.edited_message
-        if message is None or message.chat.type != ChatType.PRIVATE:
+        message = update.get("message") or update.get("edited_message")
+        if message is None:
             return None
-        sender = message.from_user
-        if sender is None or sender.is_bot:
+        chat = message.get("chat")
+        if chat is None or chat.get("type") != PRIVATE:
+            return None
+        sender = message.get("from")
+        if sender is None or sender.get("is_bot"):
             return None
         phone: str | None = None
-        contact = message.contact
-        if contact is not None and contact.user_id == sender.id:
-            phone = contact.phone_number
+        contact = message.get("contact")
+        if contact is not None and contact.get("user_id") == sender["id"]:
+            phone = contact.get("phone_number")
         # A photo's caption is read as its text.
-        text = message.text if message.text is not None else message.caption
+        text = message.get("text")
+        if text is None:
+            text = message.get("caption")
         return Incoming(
             channel=CHANNEL,
-            chat_id=str(message.chat.id),
-            user_id=str(sender.id),
-            display_name=sender.full_name,
+            chat_id=str(chat["id"]),
+            user_id=str(sender["id"]),
+            display_name=full_name(sender),
             text=text if phone is None else None,
             phone=phone,
             update_id=update_id,
-            time=message.date,
-            language=sender.language_code,
+            time=datetime.fromtimestamp(message["date"], UTC),
+            language=sender.get("language_code"),
         )
 
-    def _note_membership(self, update: Update) -> None:
-        change = update.my_chat_member
-        if change is None or change.chat.type != ChatType.PRIVATE:
+    def _note_membership(self, update: dict[str, Any]) -> None:
+        change = update.get("my_chat_member")
+        if change is None:
             return
-        if change.new_chat_member.status == ChatMemberStatus.BANNED:
-            log.info("telegram chat %s blocked the bot", change.chat.id)
-            self._background(self._mark_unreachable(str(change.chat.id)))
+        chat = change.get("chat") or {}
+        if chat.get("type") != PRIVATE:
+            return
+        if (change.get("new_chat_member") or {}).get("status") == BLOCKED:
+            log.info("telegram chat %s blocked the bot", chat.get("id"))
+            self._background(self._mark_unreachable(str(chat.get("id"))))
 
     def _background(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)

@@ -11,6 +11,7 @@ users and as Telegram::
     server.push_callback(1001, "menu:contact")         # the user taps a button
     server.fail_next("sendMessage", status=429, retry_after=1)
     server.block(1001)                                 # every send to 1001 → 403
+    server.drop_next("sendMessage")                    # connection closed, no answer
     server.calls                                       # every request, with timestamps
     server.rejected                                    # requests Telegram would refuse
     await server.stop()
@@ -26,7 +27,7 @@ until an update arrives or ``timeout`` seconds pass.
 Each entry of ``calls`` is a dict: ``method``, ``params`` (decoded; ``reply_markup`` parsed),
 ``time`` (``time.monotonic()`` on arrival), ``status`` (HTTP), ``ok``, ``description`` and
 ``reason`` (None when accepted, else ``"invalid"`` — Telegram would refuse it —,
-``"injected"`` — ``fail_next`` — or ``"blocked"``).
+``"injected"`` — ``fail_next`` —, ``"dropped"`` — ``drop_next`` — or ``"blocked"``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class FakeTelegram:
         self._query_ids = count(1)
         self._failures: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
         self._blocked: set[int] = set()
+        self._drops: dict[str, int] = defaultdict(int)
         self._last_message: dict[int, dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._closing = False
@@ -242,6 +244,11 @@ class FakeTelegram:
         text = description or _ERRORS.get(status, "Error").format(retry_after=retry_after)
         for _ in range(count):
             self._failures[method].append((status, text, retry_after if status == 429 else None))
+
+    def drop_next(self, method: str, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` are read, then their connection is closed
+        without an answer (a proxy or Telegram's front end going away)."""
+        self._drops[method] += count
 
     def hold_sends(self) -> None:
         """Sends wait unanswered until ``release()`` (a slow Telegram): a bot killed
@@ -375,6 +382,13 @@ class FakeTelegram:
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise TelegramError(404, "Not Found: method not found")
+            if self._drops.get(method) and request.transport is not None:
+                self._drops[method] -= 1
+                record.update(status=0, ok=False, reason="dropped")
+                self.calls.append(record)
+                request.transport.close()
+                await self._notify()
+                return web.Response(status=499)
             if self._failures.get(method):
                 status, text, retry_after = self._failures[method].pop(0)
                 record["reason"] = "injected"
