@@ -890,8 +890,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             knowns = MATCHER_KNOWN if ours else (0.0,)
             strongs = MATCHER_KNOWN_STRONG if ours else (1.01,)
             total, params = cross_validate(
-                build, entries, oos, margins, floor, subjects, misses, shorts, fitted, knowns,
-                strongs, blind,
+                build,
+                entries,
+                oos,
+                margins,
+                floor,
+                subjects,
+                misses,
+                shorts,
+                fitted,
+                knowns,
+                strongs,
+                blind,
             )
             print_cv(label, total, params)
             if ours:

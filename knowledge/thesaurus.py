@@ -99,7 +99,9 @@ class Thesaurus:
                     inside[i : i + n] = [True] * n
         if not any(inside):
             return set()
-        out = {f"{toks[i]} {toks[i + 1]}" for i in range(len(toks) - 1) if inside[i] and inside[i + 1]}
+        out = {
+            f"{toks[i]} {toks[i + 1]}" for i in range(len(toks) - 1) if inside[i] and inside[i + 1]
+        }
         out |= {t for t in set(toks) if all(inside[i] for i, u in enumerate(toks) if u == t)}
         return out
 

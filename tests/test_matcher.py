@@ -434,7 +434,13 @@ def test_a_kind_of_facility_beside_another_subject_weighs_less() -> None:
     assert not beside.fallback and beside.best is not None
     assert beside.best.topic == "machinery"
     th = m.thesaurus
-    assert th.actor_terms(["hop", "tac", "xa", "mua", "may"]) == {"hop", "tac", "xa", "hop tac", "tac xa"}
+    assert th.actor_terms(["hop", "tac", "xa", "mua", "may"]) == {
+        "hop",
+        "tac",
+        "xa",
+        "hop tac",
+        "tac xa",
+    }
     # A syllable also used outside the phrase keeps its weight ("xã" where the shop is).
     assert "xa" not in th.actor_terms(["hop", "tac", "xa", "o", "xa"])
 
