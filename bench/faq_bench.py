@@ -24,6 +24,11 @@ bench/oos_extra.tsv: out-of-scope questions that share the programme's words (đ
 sơ, hỗ trợ ...), which the dev set lacks. Follow-ups: short generic follow-ups asked after
 each entry's answer, through the FAQ's own decision (handlers.faq.decide), must stay on that
 entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
+
+Blind questions: bench/blind_dev.tsv and bench/blind_test.tsv were written by four writers who
+never saw the content (only topics.md, the dev set's style and the reference). The dev half
+is dealt over the CV folds (row "blind"; its OOS lines join the OOS folds); the test half is
+only reported (shipped constants, next to the baselines) and its misses are never listed.
 """
 
 from __future__ import annotations

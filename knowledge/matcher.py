@@ -22,16 +22,23 @@ Pipeline (all on ``normalize``d text):
    papers, schooling ...; read before and after typo repair) and the best entry does not
    speak of it; if it carries no domain term and the best entry's own words do not match it
    strongly; if under ``known_min`` of its subject words and word pairs occur anywhere in the
-   content (it is about something else: "đăng ký xe máy"); if the best
+   content (it is about something else: "đăng ký xe máy") and the best entry scores under
+   ``known_strong`` (a strong match may name a thing no entry names); if the best
    entry contains under ``subject_min`` of what the question is about (its words beyond
    procedure words); if the best score is under ``threshold`` (``short_extra`` more for a
-   question of at most ``short_words`` content syllables); or if the runner-up of another
-   topic is within ``margin``.
+   question of at most ``short_words`` content syllables that does not name the programme);
+   or if the runner-up of another topic is within ``margin``. A question comparing
+   khuyến công with an off-topic programme is answered by the entry that names it.
+
+Who asks is not what a question is about: the words naming a kind of facility (thesaurus
+``actors``: hợp tác xã, doanh nghiệp, hộ kinh doanh, a craft) weigh ``ACTOR_WEIGHT`` when the
+question names something else too ("HTX xin hỗ trợ máy đóng gói").
 
 Synonyms of the domain thesaurus (``knowledge/rules/thesaurus.yaml``) are rewritten to one
 form on both sides (entries at build time, the question at match time). ``threshold``,
-``margin``, ``subject_min``, ``known_min`` and the short-question extra are calibrated by nested
-cross-validation over held-out phrasings and out-of-scope lines (bench/faq_bench.py prints
+``margin``, ``subject_min``, ``known_min``, ``known_strong`` and the short-question extra are
+calibrated by nested cross-validation over held-out phrasings, blind-written questions and
+out-of-scope lines (bench/faq_bench.py prints
 the values fitted on all folds; tests/test_faq_devset.py checks these constants are them).
 """
 
