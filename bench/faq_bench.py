@@ -25,7 +25,7 @@ sơ, hỗ trợ ...), which the dev set lacks. Follow-ups: short generic follow-
 each entry's answer, through the FAQ's own decision (handlers.faq.decide), must stay on that
 entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
 
-Blind questions: bench/blind_dev.tsv and bench/blind_test.tsv were written by four writers who
+Blind questions: bench/blind_dev.tsv and bench/blind_test.tsv were written by six writers who
 never saw the content (only topics.md, the dev set's style and the reference). The dev half
 is dealt over the CV folds (row "blind"; its OOS lines join the OOS folds); the test half is
 only reported (shipped constants, next to the baselines) and its misses are never listed.
