@@ -488,16 +488,14 @@ class Matcher:
     def match(self, question: str, k: int = 3, *, prefer_topic: str | None = None) -> MatchResult:
         """The best entries for ``question``; ``prefer_topic`` (a follow-up's previous topic)
         lifts that topic's entries by ``TOPIC_BONUS``."""
-        toks = self.query_tokens(question)
+        words = norm_tokens(question)
+        toks = self.thesaurus.rewrite(_strip_filler(words))  # what query_tokens gives
         if not toks or self.n_docs == 0:
             return MatchResult(True, None, [], "empty")
         # Off-topic subjects are read before typo repair too: a word the content lacks is
-        # not a typo of a content word ("hộ nghèo" is not "hộ nghề").
-        # ... and before the synonyms too: "mua máy cày" is a farm machine before "mua máy"
-        # becomes "thiết bị".
-        off = self.thesaurus.off_topic_in(toks) + [
-            p for p in self.thesaurus.off_topic_in(norm_tokens(question)) if p not in toks
-        ]
+        # not a typo of a content word ("hộ nghèo" is not "hộ nghề"); and before the
+        # synonyms: "mua máy cày" is a farm machine before "mua máy" becomes "thiết bị".
+        off = [*self.thesaurus.off_topic_in(toks), *self.thesaurus.off_topic_in(words)]
         toks, repaired = self._repair(toks)
         if repaired:
             toks = self.thesaurus.rewrite(toks)

@@ -182,15 +182,13 @@ def test_blind_test_questions_guard() -> None:
     bench = _bench()
     lines = bench.read_dev(bench.BLIND_TEST)
     assert sum(1 for x in lines if not x.oos) >= 200 and sum(1 for x in lines if x.oos) >= 50
-    entries = load_entries()
-    ours = bench.evaluate(bench.matcher_predictor(Matcher(entries)), lines)
+    predict = bench.matcher_predictor(Matcher(load_entries()))
+    ours = bench.evaluate(predict, lines)
     assert ours.top1 is not None and ours.top1 >= 86.0
     assert ours.top3 is not None and ours.top3 >= 97.0
     assert ours.oos is not None and ours.oos >= 95.0
     by_variant = {
-        v: bench.evaluate(
-            bench.matcher_predictor(Matcher(entries)), [x for x in lines if x.variant == v]
-        )
+        v: bench.evaluate(predict, [x for x in lines if x.variant == v])
         for v in ("accent", "noaccent")
     }
     assert by_variant["noaccent"].top1 >= by_variant["accent"].top1 - 4.0  # type: ignore[operator]
