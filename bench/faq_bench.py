@@ -25,10 +25,12 @@ sơ, hỗ trợ ...), which the dev set lacks. Follow-ups: short generic follow-
 each entry's answer, through the FAQ's own decision (handlers.faq.decide), must stay on that
 entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
 
-Blind questions: bench/blind_dev.tsv and bench/blind_test.tsv were written by six writers who
-never saw the content (only topics.md, the dev set's style and the reference). The dev half
-is dealt over the CV folds (row "blind"; its OOS lines join the OOS folds); the test half is
-only reported (shipped constants, next to the baselines) and its misses are never listed.
+Blind questions, written by writers who never saw the content (only topics.md, the dev set's
+style and the reference): knowledge/rules/labelled_questions.tsv (writers A-F) is what the
+matcher's topic model learns from; here it is dealt over the CV folds (row "blind"; its OOS
+lines join the OOS folds) and each fold's matcher learns only the other folds' lines.
+bench/blind_test.tsv (later writers, after all tuning) is only reported (shipped constants,
+next to the baselines) and its misses are never listed.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
 OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
 HELDOUT = Path(__file__).resolve().parent / "heldout_questions.yaml"
 # Questions written blind (by writers who saw only topics.md, the dev set's style and the
-# reference, never the content): the dev half joins the calibration folds, the test half is
-# only ever reported.
-BLIND_DEV = Path(__file__).resolve().parent / "blind_dev.tsv"
+# reference, never the content): the labelled questions the matcher learns from join the
+# calibration folds, the test file is only ever reported.
+BLIND_DEV = ROOT / "knowledge" / "rules" / "labelled_questions.tsv"
 BLIND_TEST = Path(__file__).resolve().parent / "blind_test.tsv"
 # Cross-validation row: the blind dev questions.
 BLIND = "blind"
@@ -230,7 +232,7 @@ def print_heldout(name: str, predict: Predictor, lines, entry_of=None) -> Report
 # Baselines
 
 
-def wratio_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
+def wratio_baseline(entries, labelled=None) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
     """rapidfuzz WRatio of the raw question against every raw phrasing; argmax per entry."""
     from rapidfuzz import fuzz, process
 
@@ -255,8 +257,20 @@ def wratio_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no
     return _thresholded(scored)
 
 
-def bm25_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
+def bm25_baseline(entries, labelled=None) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
     """Plain BM25 (bm25s) over diacritic-folded, lower-cased words of questions + title."""
+    return _bm25(entries, ())
+
+
+def bm25_labelled_baseline(entries, labelled=None) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
+    """Plain BM25 given what the matcher learns too: each labelled question is one more
+    document of its topic (None: the shipped labelled questions)."""
+    from knowledge.labelled import default_labelled
+
+    return _bm25(entries, default_labelled() if labelled is None else labelled)
+
+
+def _bm25(entries, labelled) -> Callable[[float], Predictor]:  # type: ignore[no-untyped-def]
     import re
 
     import bm25s
@@ -268,6 +282,11 @@ def bm25_baseline(entries) -> Callable[[float], Predictor]:  # type: ignore[no-u
 
     corpus = [tok(" ".join((*e.questions, e.title))) for e in entries]
     topics = [e.topic for e in entries]
+    known = set(topics)
+    for q in labelled:
+        for topic in sorted(q.topics & known):
+            corpus.append(tok(q.question))
+            topics.append(topic)
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
     vocab = retriever.vocab_dict
@@ -569,7 +588,7 @@ def teencode(question: str) -> str:
 def calibration_lines(dev: Sequence[DevLine]) -> tuple[list[DevLine], list[DevLine]]:
     """(OOS lines, blind dev lines) of the calibration folds: the dev set's OOS lines,
     bench/oos_extra.tsv (out-of-scope questions that share the programme's words) and
-    bench/blind_dev.tsv (in-scope and OOS questions written blind)."""
+    knowledge/rules/labelled_questions.tsv (in-scope and OOS questions written blind)."""
     oos = [x for x in dev if x.oos]
     if OOS_EXTRA.exists():
         oos += [x for x in read_dev(OOS_EXTRA) if x.oos]
@@ -578,9 +597,11 @@ def calibration_lines(dev: Sequence[DevLine]) -> tuple[list[DevLine], list[DevLi
 
 
 def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  # type: ignore[no-untyped-def]
-    """[(entries without the held-out phrasings, [(question, topics, variant)], [OOS])];
-    the blind lines are dealt over the folds (in-scope as variant "blind", OOS with the
-    other OOS lines)."""
+    """[(entries without the held-out phrasings, [(question, topics, variant)], [OOS],
+    [labelled questions to learn])]; the blind lines are dealt over the folds (in-scope as
+    variant "blind", OOS with the other OOS lines) and a fold's matcher learns only the
+    in-scope blind lines of the other folds."""
+    from knowledge.labelled import LabelledQuestion
     from knowledge.normalize import fold
 
     n_folds = max((len(e.questions) for e in entries), default=0)
@@ -603,18 +624,21 @@ def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  #
             qs = [q for i, q in enumerate(qs) if i not in idx]
             kept.append(replace(e, questions=tuple(qs)))
         fold_oos = [x for i, x in enumerate(oos) if i // 2 % n_folds == j]
+        learn = []
         for i, x in enumerate(blind):
             if i % n_folds == j:
                 if x.oos:
                     fold_oos.append(x)
                 else:
                     held.append((x.question, x.topics, BLIND))
-        out.append((kept, held, fold_oos))
+            elif not x.oos:
+                learn.append(LabelledQuestion(x.question, x.topics, x.variant))
+        out.append((kept, held, fold_oos, learn))
     return out
 
 
 def cross_validate(
-    build: Callable[[list], RawScorer],  # type: ignore[type-arg]
+    build: Callable[[list, list], RawScorer],  # type: ignore[type-arg]
     entries,  # type: ignore[no-untyped-def]
     oos: Sequence[DevLine],
     margins: Sequence[float] = (0.0,),
@@ -630,8 +654,8 @@ def cross_validate(
     """Nested CV: per fold, params picked on the other folds, the fold scored with them.
     ``fitted`` receives the params picked on all folds together (the values to ship)."""
     per_fold: list[list[Scored]] = []
-    for kept, held, oos_lines in folds_of(entries, oos, blind):
-        scorer = build(kept)
+    for kept, held, oos_lines, learn in folds_of(entries, oos, blind):
+        scorer = build(kept, learn)
         rows: list[Scored] = []
         qs = list(held)
         qs += [(x.question, frozenset(), x.variant) for x in oos_lines]
@@ -672,12 +696,15 @@ def cross_validate(
     return total, params
 
 
-def matcher_raw(entries) -> RawScorer:  # type: ignore[no-untyped-def]
+def matcher_raw(entries, labelled=None) -> RawScorer:  # type: ignore[no-untyped-def]
     from knowledge.matcher import Matcher
     from knowledge.normalize import tokens as norm_tokens
 
-    # Threshold, margin and subject minimum are left to the cross-validation.
-    matcher = Matcher(entries, threshold=0.0, margin=0.0, subject_min=0.0, known_min=0.0)
+    # Threshold, margin and subject minimum are left to the cross-validation; the topic
+    # model learns the fold's labelled questions (None: the shipped ones).
+    matcher = Matcher(
+        entries, threshold=0.0, margin=0.0, subject_min=0.0, known_min=0.0, labelled=labelled
+    )
 
     listed = matcher.thesaurus
 
@@ -708,8 +735,8 @@ def matcher_raw(entries) -> RawScorer:  # type: ignore[no-untyped-def]
 
 
 def baseline_raw(factory) -> Callable[[list], RawScorer]:  # type: ignore[no-untyped-def]
-    def build(entries) -> RawScorer:  # type: ignore[no-untyped-def]
-        make = factory(entries)
+    def build(entries, labelled=None) -> RawScorer:  # type: ignore[no-untyped-def]
+        make = factory(entries, labelled)
         scored = make.scored  # type: ignore[attr-defined]
 
         def score(question: str) -> Raw:
@@ -838,6 +865,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, factory in (
         ("baseline A: rapidfuzz WRatio raw question vs raw phrasings", wratio_baseline),
         ("baseline B: plain BM25 (bm25s) over folded words", bm25_baseline),
+        ("baseline C: plain BM25 with the labelled questions as documents", bm25_labelled_baseline),
     ):
         make = factory(entries)
         t = pick_threshold(make, lines)
@@ -885,6 +913,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         cv_rows = [
             ("matcher (knowledge/matcher.py)", matcher_raw, MATCHER_MARGINS, MATCHER_FLOOR),
             ("plain BM25 (bm25s), same content", baseline_raw(bm25_baseline), (0.0,), 0.0),
+            (
+                "plain BM25 + labelled questions as documents",
+                baseline_raw(bm25_labelled_baseline),
+                (0.0,),
+                0.0,
+            ),
             ("rapidfuzz WRatio, same content", baseline_raw(wratio_baseline), (0.0,), 0.0),
         ]
         for label, build, margins, floor in cv_rows:

@@ -13,9 +13,10 @@ Pipeline (all on ``normalize``d text):
    document), where terms unknown to the content still count, so "how much of the question
    does this entry explain" is a number in 0..1.
 4. Rerank the best few entries with rapidfuzz against each phrasing (typos, word order) and
-   a topic model (naive Bayes over each topic's pooled words: a question phrased unlike any
-   single entry still shares its topic's vocabulary), whose lift is scaled by the entry's own
-   lexical evidence. The candidates shown are of different topics while there are others (a
+   a topic model (naive Bayes over each topic's pooled words — its entries and the users'
+   questions labelled with it, knowledge/rules/labelled_questions.tsv: a question phrased
+   unlike any single entry still shares its topic's vocabulary), whose lift is scaled by the
+   entry's own lexical evidence. The candidates shown are of different topics while there are others (a
    list of three entries of one topic hides the other readings of the question).
 5. Decide: fallback if the question is about a subject that is not khuyến công (the
    thesaurus' ``off_topic`` list by life domain: khuyến nông, weather, bank loans, civil
@@ -55,6 +56,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from knowledge.labelled import LabelledQuestion, default_labelled
 from knowledge.normalize import tokens as norm_tokens
 from knowledge.thesaurus import Thesaurus, default_thesaurus
 
@@ -114,7 +116,7 @@ DOMAIN_TERMS: frozenset[str] = frozenset(
 # phrasings are held out in turn and asked of a matcher built without them, with the OOS
 # lines (asked also as if their off-topic subject were not listed); the parameters with the
 # most right decisions (answer rate + refusal rate) are kept.
-THRESHOLD = 0.58
+THRESHOLD = 0.74
 # Two entries of different topics closer than this: ask rather than guess.
 MARGIN = 0.0
 # Minimum share of a question's subject the best entry must contain (cross-validated).
@@ -125,8 +127,9 @@ SHORT_EXTRA = 0.15
 # Minimum share of the question's subject words and pairs the content knows at all...
 KNOWN_MIN = 0.6
 # ...unless the best entry scores at least this: a question the content answers strongly
-# may still name a thing no entry names ("tiền xe chở hàng" to a fair, "máy ép dầu lạc").
-KNOWN_STRONG = 0.95
+# may still name a thing no entry names ("tiền xe chở hàng" to a fair). Over 1: never waived
+# (what the cross-validation picks since the topic model learns the labelled questions).
+KNOWN_STRONG = 1.01
 # Weight of a term naming who asks (thesaurus ``actors``: HTX, doanh nghiệp ...) when the
 # question also names something else: that something is what it is about.
 ACTOR_WEIGHT = 0.35
@@ -148,10 +151,13 @@ ANSWER_WEIGHT = 0.2
 # adds up to TOPIC_WEIGHT to an entry, scaled by the entry's own lexical evidence
 # (TOPIC_GAIN × its BM25 share, at most 1). NB_ALPHA: additive smoothing; NB_TEMP: the
 # log-likelihood is divided by NB_TEMP × sqrt(known terms) before the softmax.
-TOPIC_WEIGHT = 0.3
+TOPIC_WEIGHT = 0.5
 TOPIC_GAIN = 4.0
 NB_ALPHA = 0.1
 NB_TEMP = 1.0
+# Weight of a labelled user question (knowledge/labelled.py) in its topic's pool, against 1
+# for an entry's phrasing: users word a topic in more ways than its entries do.
+LABELLED_WEIGHT = 2.0
 # These six were chosen on the cross-validated ranking (bench/faq_bench.py), not on any
 # evaluation file; the decision constants above are then fitted by the same CV.
 
@@ -248,8 +254,14 @@ class Matcher:
         known_min: float = KNOWN_MIN,
         known_strong: float = KNOWN_STRONG,
         topic_gain: float = TOPIC_GAIN,
+        labelled: Iterable[LabelledQuestion] | None = None,
+        labelled_weight: float = LABELLED_WEIGHT,
     ) -> None:
         self.topic_gain = topic_gain
+        # Users' questions labelled with a topic: more of each topic's vocabulary for the
+        # topic model (default: knowledge/rules/labelled_questions.tsv).
+        self.labelled = tuple(default_labelled() if labelled is None else labelled)
+        self.labelled_weight = labelled_weight
         # Share of the question's subject the content must know (``known_share``).
         self.known_min = known_min
         self.known_strong = known_strong
@@ -362,8 +374,19 @@ class Matcher:
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
-        for i, d in enumerate(docs):
-            j = index[self.topics[i]]
+        pooled: list[tuple[int, dict[str, float]]] = [
+            (index[self.topics[i]], d) for i, d in enumerate(docs)
+        ]
+        for q in self.labelled:
+            known = [index[t] for t in sorted(q.topics) if t in index]
+            if not known:  # its topics are not in this content
+                continue
+            terms = _terms(self.thesaurus.rewrite(_strip_filler(norm_tokens(q.question))))
+            share = self.labelled_weight / len(known)
+            counts_of: dict[str, float] = {}
+            _add(counts_of, terms, share)
+            pooled.extend((j, counts_of) for j in known)
+        for j, d in pooled:
             for term, c in d.items():
                 rows.append(column.setdefault(term, len(column)))
                 cols.append(j)

@@ -119,10 +119,13 @@ def test_cross_validated_out_of_scope_refused(cv) -> None:  # type: ignore[no-un
 def test_cross_validated_figures_improved_on_the_previous_matcher(cv) -> None:  # type: ignore[no-untyped-def]
     """Guard against regressions: the matcher before issue 12's generalisation work scored
     66.5% top-1 and 87.9% top-3 under this protocol; after it 70.6% and 93.8%; with the
-    blind dev questions in the folds and the content work on their misses, 77.0% / 95.7%."""
+    blind dev questions in the folds and the content work on their misses, 77.0% / 95.7%;
+    learning the labelled questions (each fold learns only the others'), 84.8% / 97.7%, and
+    95.0% top-1 on the labelled questions themselves."""
     ours, _, _ = cv
-    assert _rate(ours) >= 75.5
-    assert _rate(ours, what="top3") >= 95.0
+    assert _rate(ours) >= 83.0
+    assert _rate(ours, what="top3") >= 97.0
+    assert _rate(ours, "blind") >= 93.5
 
 
 @pytest.fixture(scope="module")
@@ -172,23 +175,27 @@ def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ig
     assert shipped[6] == pytest.approx(fitted.known_strong)
 
 
-def test_blind_test_questions_guard() -> None:
+def test_blind_test_questions_meet_the_targets() -> None:
     """bench/blind_test.tsv (written blind, never tuned on) through the shipped matcher:
-    a guard at the figures reported in the README, not the issue's targets (top-1 is under
-    93 % there, and the no-diacritic lines trail the accented ones by about 3 points)."""
+    issue 12's targets on questions the matcher has not seen (measured 95.7 / 100 / 96.5,
+    no diacritics 94.9 vs 96.8, plain BM25 90.5)."""
     from knowledge.content import load_entries
     from knowledge.matcher import Matcher
 
     bench = _bench()
     lines = bench.read_dev(bench.BLIND_TEST)
-    assert sum(1 for x in lines if not x.oos) >= 200 and sum(1 for x in lines if x.oos) >= 50
-    predict = bench.matcher_predictor(Matcher(load_entries()))
+    assert sum(1 for x in lines if not x.oos) >= 300 and sum(1 for x in lines if x.oos) >= 80
+    entries = load_entries()
+    predict = bench.matcher_predictor(Matcher(entries))
     ours = bench.evaluate(predict, lines)
-    assert ours.top1 is not None and ours.top1 >= 86.0
-    assert ours.top3 is not None and ours.top3 >= 97.0
+    assert ours.top1 is not None and ours.top1 >= 93.0
+    assert ours.top3 is not None and ours.top3 >= 98.0
     assert ours.oos is not None and ours.oos >= 95.0
+    make = bench.bm25_baseline(entries)
+    plain = bench.evaluate(make(bench.pick_threshold(make, bench.read_dev(DEV))), lines)
+    assert plain.top1 is not None and ours.top1 >= plain.top1 + 4.0
     by_variant = {
         v: bench.evaluate(predict, [x for x in lines if x.variant == v])
         for v in ("accent", "noaccent")
     }
-    assert by_variant["noaccent"].top1 >= by_variant["accent"].top1 - 4.0  # type: ignore[operator]
+    assert by_variant["noaccent"].top1 >= by_variant["accent"].top1 - 2.0  # type: ignore[operator]
