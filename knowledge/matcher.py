@@ -16,8 +16,9 @@ Pipeline (all on ``normalize``d text):
    a topic model (naive Bayes over each topic's pooled words — its entries and the users'
    questions labelled with it, knowledge/rules/labelled_questions.tsv: a question phrased
    unlike any single entry still shares its topic's vocabulary), whose lift is scaled by the
-   entry's own lexical evidence. The candidates shown are of different topics while there are others (a
-   list of three entries of one topic hides the other readings of the question).
+   entry's own lexical evidence. The candidates shown are of different topics while there
+   are others (a list of three entries of one topic hides the other readings of the
+   question).
 5. Decide: fallback if the question is about a subject that is not khuyến công (the
    thesaurus' ``off_topic`` list by life domain: khuyến nông, weather, bank loans, civil
    papers, schooling ...; read before and after typo repair) and the best entry does not
