@@ -430,24 +430,28 @@ class Scored:
     length: int = 0  # content syllables of the question
     # Share of the question's subject the content knows at all (None: no subject words).
     known: float | None = None
+    # The topic model's belief that the question is not about khuyến công (None: unknown).
+    oos_belief: float | None = None
 
 
 MATCHER_FLOOR = 0.25
 # The length given to the decision for a question the short-question rule never applies to.
 LONG = 1000
 # The matcher's grids: margin between topics, minimum share of the subject covered.
-MATCHER_MARGINS = (0.0, 0.01, 0.02, 0.04)
-MATCHER_SUBJECTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+MATCHER_MARGINS = (0.0, 0.02)
+MATCHER_SUBJECTS = (0.0, 0.2, 0.4)
 # (extra threshold, up to how many content syllables) for short questions.
 MATCHER_SHORTS = ((0.0, 0), *((x, n) for x in (0.05, 0.1, 0.15) for n in (4, 5, 6, 7)))
 # Minimum share of the question's subject the content knows (Matcher.known_share).
 MATCHER_KNOWN = (0.0, 0.4, 0.5, 0.6, 0.7)
 # ...waived when the best entry scores at least this (1.01: never waived).
 MATCHER_KNOWN_STRONG = (1.01, 1.0, 0.95, 0.9, 0.85)
+# Refused when the out-of-scope class believes at least this (1.01: never).
+MATCHER_OOS_BELIEFS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
 
 # A raw scorer: question -> (hard fallback, [(score, topic)] best first, subject coverage,
 # content syllables, known share).
-Raw = tuple[bool, list[tuple[float, str]], float | None, int, float | None]
+Raw = tuple[bool, list[tuple[float, str]], float | None, int, float | None, float | None]
 RawScorer = Callable[[str], Raw]
 
 
@@ -463,6 +467,7 @@ class Params:
     short_words: int = 0
     known: float = 0.0
     known_strong: float = 1.01
+    oos_belief: float = 1.01
 
     def __str__(self) -> str:
         text = f"{self.threshold:.2f}/{self.margin:.2f}/{self.subject:.2f}"
@@ -472,6 +477,8 @@ class Params:
             text += f"/known≥{self.known:.2f}"
             if self.known_strong <= 1.0:
                 text += f" unless ≥{self.known_strong:.2f}"
+        if self.oos_belief <= 1.0:
+            text += f"/oos≥{self.oos_belief:.2f}"
         return text
 
 
@@ -484,6 +491,8 @@ def _decide(s: Scored, p: Params) -> bool:
     if s.coverage is not None and s.coverage < c:
         return True
     if s.known is not None and s.known < p.known and s.hits[0][0] < p.known_strong:
+        return True
+    if s.oos_belief is not None and s.oos_belief >= p.oos_belief:
         return True
     if len(s.hits) > 1:
         (b, bt), (c, ct) = s.hits[0], s.hits[1]
@@ -513,6 +522,7 @@ def _best_params(
     shorts: Sequence[tuple[float, int]] = ((0.0, 0),),
     knowns: Sequence[float] = (0.0,),
     strongs: Sequence[float] = (1.01,),
+    beliefs: Sequence[float] = (1.01,),
 ) -> Params:
     """The parameters with the most right decisions, in-scope answers and OOS refusals each
     as a rate, weighted equally (vectorised grid search)."""
@@ -530,13 +540,15 @@ def _best_params(
             gap[k] = s.hits[0][0] - s.hits[1][0]
     cov = np.array([np.inf if s.coverage is None else s.coverage for s in scored])
     known = np.array([np.inf if s.known is None else s.known for s in scored])
+    belief = np.array([-np.inf if s.oos_belief is None else s.oos_belief for s in scored])
     n_in, n_oos = max(1, int((~oos).sum())), max(1, int(oos.sum()))
     # Refusals that do not depend on the threshold: subject coverage and known share.
     rules = [
-        (c, q, ks, (cov < c) | ((known < q) & (best_s < ks)))
+        (c, q, ks, ob, (cov < c) | ((known < q) & (best_s < ks)) | (belief >= ob))
         for c in subjects
         for q in knowns
         for ks in (strongs if q > 0.0 else (1.01,))
+        for ob in beliefs
     ]
     best, best_v = Params(), -1.0
     for extra, words in shorts:
@@ -546,12 +558,12 @@ def _best_params(
             low = hard | (best_s < t + raise_by)
             for m in margins:
                 amb = low | (gap < m)
-                for c, q, ks, rule in rules:
+                for c, q, ks, ob, rule in rules:
                     fb = amb | rule
                     ok_in = float((~fb & right & ~oos).sum()) / n_in
                     v = ok_in + float((fb & oos).sum()) / n_oos
                     if v > best_v + 1e-9:
-                        best, best_v = Params(t, m, c, extra, words, q, ks), v
+                        best, best_v = Params(t, m, c, extra, words, q, ks, ob), v
     return best
 
 
@@ -631,7 +643,7 @@ def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  #
                     fold_oos.append(x)
                 else:
                     held.append((x.question, x.topics, BLIND))
-            elif not x.oos:
+            else:
                 learn.append(LabelledQuestion(x.question, x.topics, x.variant))
         out.append((kept, held, fold_oos, learn))
     return out
@@ -650,6 +662,7 @@ def cross_validate(
     knowns: Sequence[float] = (0.0,),
     strongs: Sequence[float] = (1.01,),
     blind: Sequence[DevLine] = (),
+    beliefs: Sequence[float] = (1.01,),
 ) -> tuple[dict[str, Tally], list[Params]]:
     """Nested CV: per fold, params picked on the other folds, the fold scored with them.
     ``fitted`` receives the params picked on all folds together (the values to ship)."""
@@ -661,21 +674,25 @@ def cross_validate(
         qs += [(x.question, frozenset(), x.variant) for x in oos_lines]
         for q, want, v in qs:
             start = time.perf_counter()
-            hard, hits, coverage, n, known = scorer(q)
+            hard, hits, coverage, n, known, belief = scorer(q)
             seconds = time.perf_counter() - start
-            rows.append(Scored(want, v, hard, tuple(hits[:3]), seconds, coverage, q, n, known))
+            rows.append(
+                Scored(want, v, hard, tuple(hits[:3]), seconds, coverage, q, n, known, belief)
+            )
             unlisted = getattr(scorer, "unlisted", None)
             if not want and unlisted is not None:
-                hard, hits, coverage, n, known = unlisted(q)
+                hard, hits, coverage, n, known, belief = unlisted(q)
                 rows.append(
-                    Scored(want, UNLISTED, hard, tuple(hits[:3]), 0.0, coverage, q, n, known)
+                    Scored(
+                        want, UNLISTED, hard, tuple(hits[:3]), 0.0, coverage, q, n, known, belief
+                    )
                 )
         per_fold.append(rows)
     total: dict[str, Tally] = {}
     params = []
     for j, rows in enumerate(per_fold):
         others = [s for i, r in enumerate(per_fold) if i != j for s in r]
-        p = _best_params(others, margins, floor, subjects, shorts, knowns, strongs)
+        p = _best_params(others, margins, floor, subjects, shorts, knowns, strongs, beliefs)
         params.append(p)
         if misses is not None:
             for s in rows:
@@ -692,7 +709,9 @@ def cross_validate(
             acc.times += tl.times
     if fitted is not None:
         every = [s for rows in per_fold for s in rows]
-        fitted.append(_best_params(every, margins, floor, subjects, shorts, knowns, strongs))
+        fitted.append(
+            _best_params(every, margins, floor, subjects, shorts, knowns, strongs, beliefs)
+        )
     return total, params
 
 
@@ -703,7 +722,13 @@ def matcher_raw(entries, labelled=None) -> RawScorer:  # type: ignore[no-untyped
     # Threshold, margin and subject minimum are left to the cross-validation; the topic
     # model learns the fold's labelled questions (None: the shipped ones).
     matcher = Matcher(
-        entries, threshold=0.0, margin=0.0, subject_min=0.0, known_min=0.0, labelled=labelled
+        entries,
+        threshold=0.0,
+        margin=0.0,
+        subject_min=0.0,
+        known_min=0.0,
+        labelled=labelled,
+        oos_belief=1.01,
     )
 
     listed = matcher.thesaurus
@@ -715,7 +740,7 @@ def matcher_raw(entries, labelled=None) -> RawScorer:  # type: ignore[no-untyped
         # The short-question rule sees the length; a question naming the programme is
         # never short for it (Matcher: ``short``), so it is given as long.
         length = r.length if r.short or r.length > matcher.short_words else LONG
-        return hard or not r.candidates, hits, r.coverage, length, r.known
+        return hard or not r.candidates, hits, r.coverage, length, r.known, r.oos_belief
 
     def unlisted(question: str) -> Raw:
         """The question as if the thesaurus did not list the off-topic subjects it names:
@@ -741,7 +766,7 @@ def baseline_raw(factory) -> Callable[[list], RawScorer]:  # type: ignore[no-unt
 
         def score(question: str) -> Raw:
             hits = scored(question)
-            return not hits, hits, None, 0, None
+            return not hits, hits, None, 0, None, None
 
         return score
 
@@ -941,6 +966,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 knowns,
                 strongs,
                 blind,
+                MATCHER_OOS_BELIEFS if ours else (1.01,),
             )
             print_cv(label, total, params)
             if ours:

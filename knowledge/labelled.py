@@ -4,7 +4,8 @@
 The matcher's topic model learns from them how users word a topic ("kp kc", "xin tiền làm
 lò", "đi hội chợ mất tiền xe không") beside the entries' own phrasings: an entry is written
 once by staff, users keep finding new ways to ask. Out-of-scope lines (``OOS``) are read by
-the benchmark's calibration, not by the matcher.
+the matcher's topic model as one more class ("not khuyến công") and by the benchmark's
+calibration.
 
 Format, a line each: question<TAB>topic ids (comma-separated) or OOS<TAB>variant; ``#`` lines
 are comments.
@@ -49,7 +50,7 @@ def read_labelled(path: Path) -> list[LabelledQuestion]:
 
 @lru_cache(maxsize=1)
 def default_labelled() -> tuple[LabelledQuestion, ...]:
-    """The shipped in-scope labelled questions (what the matcher learns from)."""
+    """The shipped labelled questions, in-scope and out-of-scope (what the matcher learns)."""
     if not DEFAULT_LABELLED.exists():
         return ()
-    return tuple(q for q in read_labelled(DEFAULT_LABELLED) if not q.oos)
+    return tuple(read_labelled(DEFAULT_LABELLED))

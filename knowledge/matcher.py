@@ -117,7 +117,7 @@ DOMAIN_TERMS: frozenset[str] = frozenset(
 # phrasings are held out in turn and asked of a matcher built without them, with the OOS
 # lines (asked also as if their off-topic subject were not listed); the parameters with the
 # most right decisions (answer rate + refusal rate) are kept.
-THRESHOLD = 0.74
+THRESHOLD = 0.58
 # Two entries of different topics closer than this: ask rather than guess.
 MARGIN = 0.0
 # Minimum share of a question's subject the best entry must contain (cross-validated).
@@ -126,11 +126,11 @@ SUBJECT_MIN = 0.0
 SHORT_WORDS = 7
 SHORT_EXTRA = 0.15
 # Minimum share of the question's subject words and pairs the content knows at all...
-KNOWN_MIN = 0.6
+KNOWN_MIN = 0.5
 # ...unless the best entry scores at least this: a question the content answers strongly
 # may still name a thing no entry names ("tiền xe chở hàng" to a fair). Over 1: never waived
 # (what the cross-validation picks since the topic model learns the labelled questions).
-KNOWN_STRONG = 1.01
+KNOWN_STRONG = 1.0
 # Weight of a term naming who asks (thesaurus ``actors``: HTX, doanh nghiệp ...) when the
 # question also names something else: that something is what it is about.
 ACTOR_WEIGHT = 0.35
@@ -159,6 +159,10 @@ NB_TEMP = 1.0
 # Weight of a labelled user question (knowledge/labelled.py) in its topic's pool, against 1
 # for an entry's phrasing: users word a topic in more ways than its entries do.
 LABELLED_WEIGHT = 2.0
+# Refused when the topic model's out-of-scope class (the labelled out-of-scope questions)
+# holds at least this share of the belief: what the question is about, learned from how
+# people ask about other things (cross-validated; over 1: never).
+OOS_BELIEF = 0.4
 # These six were chosen on the cross-validated ranking (bench/faq_bench.py), not on any
 # evaluation file; the decision constants above are then fitted by the same CV.
 
@@ -194,6 +198,8 @@ class MatchResult:
     # Short (at most ``short_words`` content syllables, not naming the programme): the
     # threshold is ``short_extra`` higher.
     short: bool = False
+    # The topic model's belief that the question is not about khuyến công (None: unknown).
+    oos_belief: float | None = None
 
 
 _ASKERS = frozenset({"em", "minh", "toi", "anh", "chi", "xin", "ban", "cho", "muon", "can"})
@@ -257,7 +263,10 @@ class Matcher:
         topic_gain: float = TOPIC_GAIN,
         labelled: Iterable[LabelledQuestion] | None = None,
         labelled_weight: float = LABELLED_WEIGHT,
+        oos_belief: float = OOS_BELIEF,
     ) -> None:
+        # Refuse when the out-of-scope class believes at least this (over 1: never).
+        self.oos_belief = oos_belief
         self.topic_gain = topic_gain
         # Users' questions labelled with a topic: more of each topic's vocabulary for the
         # topic model (default: knowledge/rules/labelled_questions.tsv).
@@ -366,11 +375,22 @@ class Matcher:
     def _build_topic_model(self, docs: list[dict[str, float]]) -> None:
         """Multinomial naive Bayes over topics: every entry of a topic pools its words, so
         a question phrased unlike any single entry still finds the topic whose vocabulary
-        it shares."""
+        it shares. The labelled questions join their topics' pools; the out-of-scope ones
+        make one more class, "not khuyến công", whose belief the decision reads."""
         self.topic_names = list(dict.fromkeys(self.topics))
         index = {t: j for j, t in enumerate(self.topic_names)}
         self.topic_of = np.array([index[t] for t in self.topics], dtype=np.int32)
         n_t = len(self.topic_names)
+        out_of_scope = [q for q in self.labelled if q.oos] if n_t else []
+        if out_of_scope:
+            # Topics labelled questions name but this content lacks still compete with the
+            # out-of-scope class (a content without trade-fair entries does not make "hội
+            # chợ" out of scope); they are left out of the topic posterior.
+            for q in self.labelled:
+                for t in sorted(q.topics):
+                    index.setdefault(t, len(index))
+        # The last column is the out-of-scope class when there are such questions.
+        self.n_classes = len(index) + (1 if out_of_scope else 0)
         column: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
@@ -379,8 +399,9 @@ class Matcher:
             (index[self.topics[i]], d) for i, d in enumerate(docs)
         ]
         for q in self.labelled:
-            known = [index[t] for t in sorted(q.topics) if t in index]
-            if not known:  # its topics are not in this content
+            oos_class = self.n_classes - 1
+            known = [oos_class] if q.oos else [index[t] for t in sorted(q.topics) if t in index]
+            if not known or (q.oos and not out_of_scope):  # its topics are not in this content
                 continue
             terms = _terms(self.thesaurus.rewrite(_strip_filler(norm_tokens(q.question))))
             share = self.labelled_weight / len(known)
@@ -392,21 +413,39 @@ class Matcher:
                 rows.append(column.setdefault(term, len(column)))
                 cols.append(j)
                 vals.append(c)
-        counts = np.zeros((len(column), n_t))
+        counts = np.zeros((len(column), max(1, self.n_classes)))
         np.add.at(counts, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)), vals)
         totals = counts.sum(axis=0)
         v = max(1, len(column))
         logp = np.log((counts + self.nb_alpha) / (totals + self.nb_alpha * v))
         self.nb = {t: logp[r] for t, r in column.items()}
 
-    def topic_posterior(self, terms: Sequence[str]) -> np.ndarray | None:
+    def _log_likelihood(self, terms: Sequence[str]) -> np.ndarray | None:
         known = [self.nb[t] for t in terms if t in self.nb]
         if not known or not self.topic_names:
             return None
-        lp = np.sum(known, axis=0) / (self.nb_temp * math.sqrt(len(known)))
-        lp -= lp.max()
+        return np.sum(known, axis=0) / (self.nb_temp * math.sqrt(len(known)))
+
+    def topic_posterior(self, terms: Sequence[str]) -> np.ndarray | None:
+        """Belief over the content's topics (the out-of-scope class left out)."""
+        lp = self._log_likelihood(terms)
+        if lp is None:
+            return None
+        lp = lp[: len(self.topic_names)]
+        lp = lp - lp.max()
         p = np.exp(lp)
         return p / p.sum()
+
+    def out_of_scope_belief(self, terms: Sequence[str]) -> float | None:
+        """How much the question's words are those of the labelled out-of-scope questions
+        rather than of any topic (0..1); None without such questions or known words."""
+        if self.n_classes <= len(self.topic_names):
+            return None
+        lp = self._log_likelihood(terms)
+        if lp is None:
+            return None
+        p = np.exp(lp - lp.max())
+        return float(p[-1] / p.sum())
 
     def _repair(self, toks: list[str]) -> tuple[list[str], set[str]]:
         """Replace unknown syllables with a content syllable at edit distance 1."""
@@ -603,9 +642,10 @@ class Matcher:
         coverage = self.subject_coverage(terms, combined[0][2])
         length = sum(1 for t in toks if t not in STOPWORDS)
         known = self.known_share(toks)
+        belief = self.out_of_scope_belief(terms)
 
         def refuse(reason: str) -> MatchResult:
-            return MatchResult(True, None, shown, reason, coverage, length, known, short)
+            return MatchResult(True, None, shown, reason, coverage, length, known, short, belief)
 
         names_programme = any(_contains(toks, p) for p in PROGRAMME_NAMES)
         # A short question needs more, unless it names the programme: "kc có hỗ trợ nâng
@@ -636,6 +676,8 @@ class Matcher:
             return refuse("no domain term")
         if known is not None and known < self.known_min and best.score < self.known_strong:
             return refuse("unknown subject")
+        if belief is not None and belief >= self.oos_belief:
+            return refuse("out-of-scope words")
         if coverage is not None and coverage < self.subject_min:
             return refuse("subject not covered")
         if best.score < threshold:
@@ -644,7 +686,7 @@ class Matcher:
             second = shown[1]
             if second.topic != best.topic and best.score - second.score < self.margin:
                 return refuse("ambiguous")
-        return MatchResult(False, best, shown, "", coverage, length, known, short)
+        return MatchResult(False, best, shown, "", coverage, length, known, short, belief)
 
 
 def _contains(toks: Sequence[str], phrase: Sequence[str]) -> bool:

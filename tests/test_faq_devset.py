@@ -80,6 +80,7 @@ def cv():  # type: ignore[no-untyped-def]
         knowns=bench.MATCHER_KNOWN,
         strongs=bench.MATCHER_KNOWN_STRONG,
         blind=blind,
+        beliefs=bench.MATCHER_OOS_BELIEFS,
     )
     plain, _ = bench.cross_validate(bench.baseline_raw(bench.bm25_baseline), entries, oos)
     bench.print_cv("matcher", ours, [])
@@ -113,19 +114,19 @@ def test_cross_validated_out_of_scope_refused(cv) -> None:  # type: ignore[no-un
     assert _rate(ours, what="oos") >= 95.0
     # Asked as if the off-topic list did not name their subject, most are still refused:
     # the decision reads what the question is about, not only the list.
-    assert _rate(ours, "unlisted", "oos") >= 85.0
+    assert _rate(ours, "unlisted", "oos") >= 92.0
 
 
 def test_cross_validated_figures_improved_on_the_previous_matcher(cv) -> None:  # type: ignore[no-untyped-def]
     """Guard against regressions: the matcher before issue 12's generalisation work scored
     66.5% top-1 and 87.9% top-3 under this protocol; after it 70.6% and 93.8%; with the
     blind dev questions in the folds and the content work on their misses, 77.0% / 95.7%;
-    learning the labelled questions (each fold learns only the others'), 84.8% / 97.7%, and
-    95.0% top-1 on the labelled questions themselves."""
+    learning the labelled questions (each fold learns only the others') and their
+    out-of-scope class, 88.9% / 97.9%, and 97.4% top-1 on the labelled questions themselves."""
     ours, _, _ = cv
-    assert _rate(ours) >= 83.0
+    assert _rate(ours) >= 87.0
     assert _rate(ours, what="top3") >= 97.0
-    assert _rate(ours, "blind") >= 93.5
+    assert _rate(ours, "blind") >= 96.0
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +169,19 @@ def test_shipped_constants_are_the_cross_validated_ones(cv) -> None:  # type: ig
         matcher.KNOWN_MIN,
         matcher.SHORT_WORDS,
         matcher.KNOWN_STRONG,
+        matcher.OOS_BELIEF,
     )
     got = (fitted.threshold, fitted.margin, fitted.subject, fitted.short_extra, fitted.known)
     assert shipped[:5] == pytest.approx(got)
     assert shipped[5] == fitted.short_words
     assert shipped[6] == pytest.approx(fitted.known_strong)
+    assert shipped[7] == pytest.approx(fitted.oos_belief)
 
 
 def test_blind_test_questions_meet_the_targets() -> None:
     """bench/blind_test.tsv (written blind, never tuned on) through the shipped matcher:
-    issue 12's targets on questions the matcher has not seen (measured 95.7 / 100 / 96.5,
-    no diacritics 94.9 vs 96.8, plain BM25 90.5)."""
+    issue 12's targets on questions the matcher has not seen (measured once: 96.8 / 98.7 /
+    96.4, no diacritics 96.9 vs 97.4, plain BM25 88.3)."""
     from knowledge.content import load_entries
     from knowledge.matcher import Matcher
 

@@ -211,10 +211,19 @@ def test_a_strong_match_is_answered_without_a_listed_domain_word() -> None:
 
 def test_prefer_topic_lifts_the_previous_topic() -> None:
     m = Matcher(load_entries())
-    plain = m.match("dc ho tro bao nhieu phan tram")
-    lifted = m.match("dc ho tro bao nhieu phan tram", prefer_topic="demo-model")
-    assert lifted.best is not None and lifted.best.topic == "demo-model"
-    assert plain.best is not None
+    question = "dc ho tro bao nhieu phan tram"
+
+    def demo_score(result) -> float:  # type: ignore[no-untyped-def]
+        return max((c.score for c in result.candidates if c.topic == "demo-model"), default=0.0)
+
+    plain = m.match(question, k=3)
+    lifted = m.match(question, k=3, prefer_topic="demo-model")
+    # Alone, «what percentage» is most often asked of machinery support.
+    assert plain.best is not None and plain.best.topic == "machinery"
+    assert demo_score(lifted) > demo_score(plain)
+    # Read with the previous answer's title, as a follow-up is, the topic is kept.
+    followup = m.match(f"Mô hình trình diễn kỹ thuật là gì? {question}", prefer_topic="demo-model")
+    assert followup.best is not None and followup.best.entry_id == "demo-model-support-level"
 
 
 # -- candidates of different topics, subject, short questions, off-topic domains --------
@@ -479,3 +488,79 @@ def test_an_off_topic_subject_is_read_before_synonyms_rewrite_it() -> None:
     """«mua máy» becomes «thiết bị» for matching; «máy cày» is still a farm machine."""
     result = Matcher(load_entries()).match("Mua máy cày ruộng được nhà nước hỗ trợ không")
     assert result.fallback and result.reason == "off topic"
+
+
+# -- labelled questions: topic vocabulary and the out-of-scope class --------------------
+
+
+def _labelled(*rows: tuple[str, str]):  # type: ignore[no-untyped-def]
+    from knowledge.labelled import LabelledQuestion
+
+    return [
+        LabelledQuestion(q, frozenset() if t == "OOS" else frozenset(t.split(","))) for q, t in rows
+    ]
+
+
+OUT_OF_SCOPE_LINES = (
+    ("cho con đi học mẫu giáo cần giấy tờ gì", "OOS"),
+    ("đăng ký cho con vào lớp một ở đâu", "OOS"),
+    ("trường mẫu giáo nào gần nhà nhận trẻ ba tuổi", "OOS"),
+    ("học phí mẫu giáo công lập bao nhiêu", "OOS"),
+)
+
+
+def test_labelled_questions_teach_a_topic_how_users_word_it() -> None:
+    """«đi chợ phiên bán sản phẩm» words a fair as no fair entry does; plain, the machinery
+    entry wins on «hỗ trợ tiền»; two labelled questions that word it so lift the fair topic."""
+    question = "đi chợ phiên bán sản phẩm có được hỗ trợ tiền không"
+    plain = Matcher(ENTRIES, threshold=0.0, labelled=()).match(question)
+    assert plain.best is not None and plain.best.topic == "machinery"
+    taught = Matcher(
+        ENTRIES,
+        threshold=0.0,
+        labelled=_labelled(
+            ("chở hàng ra Hà Nội bán ở chợ phiên có được hỗ trợ tiền xe", "trade-fairs"),
+            ("mang sản phẩm đi bán ở chợ phiên tỉnh bạn có được hỗ trợ", "trade-fairs"),
+        ),
+    ).match(question)
+    assert taught.best is not None and taught.best.topic == "trade-fairs"
+
+
+def test_the_out_of_scope_class_refuses_what_people_ask_about_other_things() -> None:
+    """A kindergarten question names no listed off-topic subject; the labelled out-of-scope
+    questions teach the topic model that its words are not khuyến công."""
+    question = "giấy tờ đăng ký cho con học mẫu giáo gồm những gì"
+    without = Matcher(ENTRIES, threshold=0.0, known_min=0.0, labelled=())
+    assert without.match(question).oos_belief is None
+    assert not without.match(question).fallback  # the documents entry would answer it
+    learned = Matcher(
+        ENTRIES,
+        threshold=0.0,
+        known_min=0.0,
+        oos_belief=0.3,
+        labelled=_labelled(*OUT_OF_SCOPE_LINES),
+    )
+    result = learned.match(question)
+    assert result.fallback and result.reason == "out-of-scope words"
+    assert result.oos_belief is not None and result.oos_belief >= 0.3
+    kept = learned.match("hồ sơ xin hỗ trợ khuyến công gồm những giấy tờ gì")
+    assert not kept.fallback and kept.oos_belief is not None and kept.oos_belief < 0.01
+
+
+def test_a_topic_missing_from_the_content_is_not_out_of_scope() -> None:
+    """Labelled questions of a topic the content lacks still compete with the out-of-scope
+    class: removing the fair entries does not make fair questions «not khuyến công»."""
+    no_fairs = [e for e in ENTRIES if e.topic != "trade-fairs"]
+    rows = (*OUT_OF_SCOPE_LINES, ("đi hội chợ triển lãm có được hỗ trợ gian hàng", "trade-fairs"))
+    m = Matcher(no_fairs, threshold=0.0, oos_belief=0.5, labelled=_labelled(*rows))
+    belief = m.match("hội chợ triển lãm hỗ trợ gian hàng không").oos_belief
+    assert belief is not None and belief < 0.5
+    assert "trade-fairs" not in m.topic_names
+
+
+def test_the_shipped_labelled_questions_refuse_an_unlisted_everyday_subject() -> None:
+    """Household electricity support is a welfare matter; no off-topic phrase names it."""
+    question = "ho tro tien dien cho ho gia dinh dang ky the nao"
+    result = Matcher(load_entries()).match(question)
+    assert result.fallback and result.reason == "out-of-scope words"
+    assert not Matcher(load_entries(), oos_belief=1.01).match(question).fallback
