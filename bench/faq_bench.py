@@ -26,10 +26,11 @@ each entry's answer, through the FAQ's own decision (handlers.faq.decide), must 
 entry's topic. ``--misses`` lists the wrong lines of the dev set and of the CV.
 
 Blind questions, written by writers who never saw the content (only topics.md, the dev set's
-style and the reference): knowledge/rules/labelled_questions.tsv (writers A-F) is what the
-matcher's topic model learns from; here it is dealt over the CV folds (row "blind"; its OOS
-lines join the OOS folds) and each fold's matcher learns only the other folds' lines.
-bench/blind_test.tsv (later writers, after all tuning) is only reported (shipped constants,
+style and the reference): knowledge/rules/labelled_questions.tsv (writers A-S) is what the
+matcher's topic model learns from (in-scope lines by topic, OOS lines as a class of their
+own); here it is dealt over the CV folds (row "blind"; its OOS lines join the OOS folds) and
+each fold's matcher learns only the other folds' lines. bench/blind_test.tsv (later writers,
+after all tuning) is only reported (shipped constants,
 next to the baselines) and its misses are never listed.
 """
 
@@ -612,7 +613,7 @@ def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  #
     """[(entries without the held-out phrasings, [(question, topics, variant)], [OOS],
     [labelled questions to learn])]; the blind lines are dealt over the folds (in-scope as
     variant "blind", OOS with the other OOS lines) and a fold's matcher learns only the
-    in-scope blind lines of the other folds."""
+    blind lines (in-scope and OOS) of the other folds."""
     from knowledge.labelled import LabelledQuestion
     from knowledge.normalize import fold
 

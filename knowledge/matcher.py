@@ -117,20 +117,20 @@ DOMAIN_TERMS: frozenset[str] = frozenset(
 # phrasings are held out in turn and asked of a matcher built without them, with the OOS
 # lines (asked also as if their off-topic subject were not listed); the parameters with the
 # most right decisions (answer rate + refusal rate) are kept.
-THRESHOLD = 0.58
+THRESHOLD = 0.46
 # Two entries of different topics closer than this: ask rather than guess.
 MARGIN = 0.0
 # Minimum share of a question's subject the best entry must contain (cross-validated).
 SUBJECT_MIN = 0.0
 # Short questions (at most SHORT_WORDS content syllables) need SHORT_EXTRA more.
-SHORT_WORDS = 7
+SHORT_WORDS = 5
 SHORT_EXTRA = 0.15
 # Minimum share of the question's subject words and pairs the content knows at all...
-KNOWN_MIN = 0.5
+KNOWN_MIN = 0.7
 # ...unless the best entry scores at least this: a question the content answers strongly
 # may still name a thing no entry names ("tiền xe chở hàng" to a fair). Over 1: never waived
 # (what the cross-validation picks since the topic model learns the labelled questions).
-KNOWN_STRONG = 1.0
+KNOWN_STRONG = 0.85
 # Weight of a term naming who asks (thesaurus ``actors``: HTX, doanh nghiệp ...) when the
 # question also names something else: that something is what it is about.
 ACTOR_WEIGHT = 0.35
@@ -398,12 +398,18 @@ class Matcher:
         pooled: list[tuple[int, dict[str, float]]] = [
             (index[self.topics[i]], d) for i, d in enumerate(docs)
         ]
+        memo: dict[str, str | None] = {}
         for q in self.labelled:
             oos_class = self.n_classes - 1
             known = [oos_class] if q.oos else [index[t] for t in sorted(q.topics) if t in index]
             if not known or (q.oos and not out_of_scope):  # its topics are not in this content
                 continue
-            terms = _terms(self.thesaurus.rewrite(_strip_filler(norm_tokens(q.question))))
+            # Read as a question is read at match time, typo repair included: both sides
+            # then name a word the content lacks the same way.
+            toks, repaired = self._repair(
+                self.thesaurus.rewrite(_strip_filler(norm_tokens(q.question))), memo
+            )
+            terms = _terms(self.thesaurus.rewrite(toks) if repaired else toks)
             share = self.labelled_weight / len(known)
             counts_of: dict[str, float] = {}
             _add(counts_of, terms, share)
@@ -429,36 +435,45 @@ class Matcher:
     def topic_posterior(self, terms: Sequence[str]) -> np.ndarray | None:
         """Belief over the content's topics (the out-of-scope class left out)."""
         lp = self._log_likelihood(terms)
-        if lp is None:
-            return None
-        lp = lp[: len(self.topic_names)]
-        lp = lp - lp.max()
-        p = np.exp(lp)
-        return p / p.sum()
+        return None if lp is None else self._topic_share(lp)
 
     def out_of_scope_belief(self, terms: Sequence[str]) -> float | None:
         """How much the question's words are those of the labelled out-of-scope questions
         rather than of any topic (0..1); None without such questions or known words."""
-        if self.n_classes <= len(self.topic_names):
-            return None
-        lp = self._log_likelihood(terms)
-        if lp is None:
+        return self._out_of_scope_share(self._log_likelihood(terms))
+
+    def _topic_share(self, lp: np.ndarray) -> np.ndarray:
+        topics = lp[: len(self.topic_names)]
+        p = np.exp(topics - topics.max())
+        return p / p.sum()
+
+    def _out_of_scope_share(self, lp: np.ndarray | None) -> float | None:
+        if lp is None or self.n_classes <= len(self.topic_names):
             return None
         p = np.exp(lp - lp.max())
         return float(p[-1] / p.sum())
 
-    def _repair(self, toks: list[str]) -> tuple[list[str], set[str]]:
-        """Replace unknown syllables with a content syllable at edit distance 1."""
+    def _repair(
+        self, toks: list[str], memo: dict[str, str | None] | None = None
+    ) -> tuple[list[str], set[str]]:
+        """Replace unknown syllables with a content syllable at edit distance 1 (``memo``
+        keeps the answers when many texts are read at once)."""
         out: list[str] = []
         repaired: set[str] = set()
         for t in toks:
             if t in self.idf or t in STOPWORDS or len(t) < 3 or t.isdigit():
                 out.append(t)
                 continue
-            hit = process.extractOne(t, self.vocab, scorer=Levenshtein.distance, score_cutoff=1)
-            if hit is not None:
-                out.append(hit[0])
-                repaired.add(hit[0])
+            if memo is not None and t in memo:
+                fix = memo[t]
+            else:
+                hit = process.extractOne(t, self.vocab, scorer=Levenshtein.distance, score_cutoff=1)
+                fix = None if hit is None else hit[0]
+                if memo is not None:
+                    memo[t] = fix
+            if fix is not None:
+                out.append(fix)
+                repaired.add(fix)
             else:
                 out.append(t)
         return out, repaired
@@ -599,7 +614,8 @@ class Matcher:
         own_words: dict[int, float] = {}
         fw = self.fuzzy_weight
         tw = self.topic_weight
-        post = self.topic_posterior(terms) if tw else None
+        lp = self._log_likelihood(terms)
+        post = self._topic_share(lp) if tw and lp is not None else None
         if post is not None and prefer_topic in self.topic_names:
             # A follow-up: the conversation tells the topic as much as the words do.
             post = post * (1.0 - FOLLOWUP_TOPIC_SHARE)
@@ -642,7 +658,7 @@ class Matcher:
         coverage = self.subject_coverage(terms, combined[0][2])
         length = sum(1 for t in toks if t not in STOPWORDS)
         known = self.known_share(toks)
-        belief = self.out_of_scope_belief(terms)
+        belief = self._out_of_scope_share(lp)
 
         def refuse(reason: str) -> MatchResult:
             return MatchResult(True, None, shown, reason, coverage, length, known, short, belief)

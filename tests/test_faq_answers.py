@@ -268,3 +268,15 @@ def test_feature_requests_versus_questions(text: str, wanted) -> None:  # type: 
     from handlers.faq import feature_request
 
     assert feature_request(text) == wanted
+
+
+async def test_a_question_the_labelled_questions_call_out_of_scope_gets_the_out_of_scope_reply(app):
+    # No off-topic phrase names household electricity support; the topic model's out-of-scope
+    # class does, and the user is told what the assistant answers, not asked to rephrase.
+    question = "ho tro tien dien cho ho gia dinh dang ky the nao"
+    result = app.services.kb.answer(question)
+    assert result.fallback and result.reason == "out-of-scope words"
+    user = ChatUser(app)
+    await user.send(question)
+    assert "chỉ trả lời được câu hỏi về khuyến công" in user.text
+    assert "Nguồn:" not in user.text

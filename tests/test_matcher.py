@@ -64,7 +64,7 @@ ENTRIES = [
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher(ENTRIES)
+    return Matcher(ENTRIES, labelled=())
 
 
 @pytest.mark.parametrize(
@@ -130,8 +130,8 @@ def test_deterministic(matcher: Matcher) -> None:
 
 
 def test_threshold_controls_fallback() -> None:
-    strict = Matcher(ENTRIES, threshold=0.99)
-    lax = Matcher(ENTRIES, threshold=0.0)
+    strict = Matcher(ENTRIES, labelled=(), threshold=0.99)
+    lax = Matcher(ENTRIES, labelled=(), threshold=0.0)
     question = "mua máy"
     assert strict.match(question).fallback
     lax_result = lax.match(question)
@@ -143,10 +143,14 @@ def test_margin_between_topics() -> None:
     # Two entries of different topics answer "hỗ trợ" about equally: a wide margin refuses,
     # no margin answers.
     question = "hỗ trợ hội chợ và máy móc"
-    wide = Matcher(ENTRIES, threshold=0.0, margin=0.5, known_min=0.0).match(question)
+    wide = Matcher(ENTRIES, labelled=(), threshold=0.0, margin=0.5, known_min=0.0).match(question)
     assert wide.fallback
     assert {c.topic for c in wide.candidates[:2]} == {"trade-fairs", "machinery"}
-    assert not Matcher(ENTRIES, threshold=0.0, margin=0.0, known_min=0.0).match(question).fallback
+    assert (
+        not Matcher(ENTRIES, labelled=(), threshold=0.0, margin=0.0, known_min=0.0)
+        .match(question)
+        .fallback
+    )
 
 
 def test_margin_ignored_within_one_topic() -> None:
@@ -154,19 +158,19 @@ def test_margin_ignored_within_one_topic() -> None:
         *ENTRIES,
         E("machinery-imported", "machinery", "Máy nhập khẩu", ("Máy móc thiết bị nhập khẩu",)),
     ]
-    result = Matcher(entries, threshold=0.0, margin=0.5).match("máy móc thiết bị")
+    result = Matcher(entries, labelled=(), threshold=0.0, margin=0.5).match("máy móc thiết bị")
     assert [c.topic for c in result.candidates[:2]] == ["machinery", "machinery"]
     assert not result.fallback
 
 
 def test_duplicate_ids_are_counted_once() -> None:
-    result = Matcher([*ENTRIES, ENTRIES[0]]).match("khuyến công là gì")
+    result = Matcher([*ENTRIES, ENTRIES[0]], labelled=()).match("khuyến công là gì")
     ids = [c.entry_id for c in result.candidates]
     assert len(ids) == len(set(ids))
 
 
 def test_empty_content_always_falls_back() -> None:
-    result = Matcher([]).match("khuyến công là gì")
+    result = Matcher([], labelled=()).match("khuyến công là gì")
     assert result.fallback and result.candidates == []
 
 
@@ -236,18 +240,20 @@ def test_candidates_are_of_different_topics_while_others_are_left() -> None:
         E("machinery-used", "machinery", "Máy cũ", ("Mua máy móc thiết bị cũ",)),
     ]
     question = "máy móc thiết bị nhập khẩu cũ, hội chợ, đào tạo nghề"
-    crowded = Matcher(entries, threshold=0.0, per_topic=3).match(question, k=3)
+    crowded = Matcher(entries, labelled=(), threshold=0.0, per_topic=3).match(question, k=3)
     assert [c.topic for c in crowded.candidates].count("machinery") >= 2
-    result = Matcher(entries, threshold=0.0).match(question, k=3)
+    result = Matcher(entries, labelled=(), threshold=0.0).match(question, k=3)
     topics = [c.topic for c in result.candidates]
     assert len(set(topics)) == len(topics) == 3
     assert result.candidates[0] == crowded.candidates[0]
     # A follow-up read within the previous topic keeps that topic's entries together.
-    followup = Matcher(entries, threshold=0.0).match(question, k=3, prefer_topic="machinery")
+    followup = Matcher(entries, labelled=(), threshold=0.0).match(
+        question, k=3, prefer_topic="machinery"
+    )
     assert [c.topic for c in followup.candidates].count("machinery") >= 2
     # Only one topic in the content: the list is filled with it.
     same = [e for e in entries if e.topic == "machinery"]
-    only = Matcher(same, threshold=0.0).match("máy móc thiết bị", k=3)
+    only = Matcher(same, labelled=(), threshold=0.0).match("máy móc thiết bị", k=3)
     assert [c.topic for c in only.candidates] == ["machinery"] * 3
 
 
@@ -256,27 +262,33 @@ def test_off_topic_subject_is_read_before_typo_repair() -> None:
     from knowledge.thesaurus import Thesaurus
 
     th = Thesaurus.from_data({"off_topic": ["hộ nghèo"]})
-    result = Matcher(ENTRIES, thesaurus=th).match("hỗ trợ đào tạo nghề cho hộ nghèo")
+    result = Matcher(ENTRIES, labelled=(), thesaurus=th).match("hỗ trợ đào tạo nghề cho hộ nghèo")
     assert result.fallback and result.reason == "off topic"
     # The same question without the subject is answered.
-    answered = Matcher(ENTRIES, thesaurus=th).match("hỗ trợ đào tạo nghề cho lao động")
+    answered = Matcher(ENTRIES, labelled=(), thesaurus=th).match("hỗ trợ đào tạo nghề cho lao động")
     assert not answered.fallback
 
 
 def test_a_short_question_needs_a_higher_score() -> None:
-    lax = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.0).match("mua máy")
+    lax = Matcher(ENTRIES, labelled=(), threshold=0.3, short_words=3, short_extra=0.0).match(
+        "mua máy"
+    )
     # 0.3 + 0.75 is more than any score: no short question passes.
-    strict = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.75).match("mua máy")
+    strict = Matcher(ENTRIES, labelled=(), threshold=0.3, short_words=3, short_extra=0.75).match(
+        "mua máy"
+    )
     assert not lax.fallback
     assert strict.fallback and strict.reason == "low score"
     assert strict.length <= 3
     long_q = "mua máy móc thiết bị được hỗ trợ bao nhiêu tiền"
-    long_result = Matcher(ENTRIES, threshold=0.3, short_words=3, short_extra=0.75).match(long_q)
+    long_result = Matcher(
+        ENTRIES, labelled=(), threshold=0.3, short_words=3, short_extra=0.75
+    ).match(long_q)
     assert not long_result.fallback and long_result.length > 3
 
 
 def test_result_carries_the_subject_coverage() -> None:
-    m = Matcher(ENTRIES)
+    m = Matcher(ENTRIES, labelled=())
     full = m.match("hỗ trợ đào tạo nghề cho lao động")
     assert full.coverage is not None and full.coverage > 0.8
     assert m.match("hồ sơ gồm những gì").coverage is None  # procedure words only
@@ -464,7 +476,7 @@ def test_a_comparison_with_an_off_topic_programme_is_answered_by_the_entry_namin
 
 
 def test_a_short_question_naming_the_programme_is_not_held_to_the_short_threshold() -> None:
-    m = Matcher(load_entries())
+    m = Matcher(load_entries(), short_words=7, short_extra=0.15)
     named = m.match("kc co ho tro nang hang sao ocop ko")
     assert not named.short and named.length <= m.short_words
     assert not named.fallback and named.best is not None and named.best.topic == "ocop"
@@ -551,11 +563,28 @@ def test_a_topic_missing_from_the_content_is_not_out_of_scope() -> None:
     """Labelled questions of a topic the content lacks still compete with the out-of-scope
     class: removing the fair entries does not make fair questions «not khuyến công»."""
     no_fairs = [e for e in ENTRIES if e.topic != "trade-fairs"]
-    rows = (*OUT_OF_SCOPE_LINES, ("đi hội chợ triển lãm có được hỗ trợ gian hàng", "trade-fairs"))
-    m = Matcher(no_fairs, threshold=0.0, oos_belief=0.5, labelled=_labelled(*rows))
-    belief = m.match("hội chợ triển lãm hỗ trợ gian hàng không").oos_belief
-    assert belief is not None and belief < 0.5
-    assert "trade-fairs" not in m.topic_names
+    everyday_fairs = (
+        ("hội chợ việc làm tháng này tổ chức ở đâu", "OOS"),
+        ("thuê gian hàng ở hội chợ tết giá bao nhiêu", "OOS"),
+        ("vé vào hội chợ hoa xuân bao nhiêu tiền", "OOS"),
+    )
+    fair_lines = (
+        ("đi hội chợ triển lãm có được hỗ trợ tiền thuê gian hàng không", "trade-fairs"),
+        ("hội chợ hàng thủ công được hỗ trợ gian hàng thế nào", "trade-fairs"),
+    )
+    question = "thuê gian hàng hội chợ triển lãm"
+
+    def belief(rows) -> float:  # type: ignore[no-untyped-def]
+        m = Matcher(no_fairs, threshold=0.0, labelled=_labelled(*rows))
+        assert "trade-fairs" not in m.topic_names
+        value = m.match(question).oos_belief
+        assert value is not None
+        return value
+
+    alone = belief(everyday_fairs)
+    with_fairs = belief((*everyday_fairs, *fair_lines))
+    assert alone > 0.5  # only everyday fairs were ever labelled: out of scope
+    assert with_fairs < 0.5 and with_fairs < alone
 
 
 def test_the_shipped_labelled_questions_refuse_an_unlisted_everyday_subject() -> None:

@@ -235,7 +235,7 @@ class FaqFeature(Feature):
         if decision.ask:
             rows = self._candidate_rows(kb, decision.ask)
             return [Reply(ASK_WHICH, buttons=self._fallback_rows(rows))]
-        if result.reason in ("no domain term", "off topic"):
+        if result.reason in ("no domain term", "off topic", "out-of-scope words"):
             await self._store_unanswered(ctx, question, result.candidates)
             # An entry that tells the two apart ("khuyến công khác khuyến nông") is offered.
             related = [kb.entry(i) for i in kb.matcher.entries_speaking_of(question)[:2]]
