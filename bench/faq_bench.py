@@ -30,8 +30,8 @@ style and the reference): knowledge/rules/labelled_questions.tsv (writers A-S) i
 matcher's topic model learns from (in-scope lines by topic, OOS lines as a class of their
 own); here it is dealt over the CV folds (row "blind"; its OOS lines join the OOS folds) and
 each fold's matcher learns only the other folds' lines. bench/blind_test.tsv (later writers,
-after all tuning) is only reported (shipped constants,
-next to the baselines) and its misses are never listed.
+after all tuning) is only reported (shipped constants, next to the baselines) and its misses
+are never listed.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from knowledge.labelled import LabelledQuestion, read_labelled  # noqa: E402
+
 DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "faq-dev.tsv"
 OOS_EXTRA = Path(__file__).resolve().parent / "oos_extra.tsv"
 HELDOUT = Path(__file__).resolve().parent / "heldout_questions.yaml"
@@ -66,28 +68,10 @@ VARIANTS = ("accent", "noaccent", "teencode", "typo")
 UNLISTED = "unlisted"
 
 
-@dataclass(frozen=True)
-class DevLine:
-    question: str
-    topics: frozenset[str]  # empty for OOS
-    variant: str
-
-    @property
-    def oos(self) -> bool:
-        return not self.topics
-
-
-def read_dev(path: Path) -> list[DevLine]:
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        parts = raw.split("\t")
-        question, topics = parts[0], parts[1]
-        variant = parts[2].strip() if len(parts) > 2 else "accent"
-        accepted = frozenset() if topics.strip() == "OOS" else frozenset(topics.split(","))
-        lines.append(DevLine(question, accepted, variant))
-    return lines
+# An evaluation line is a labelled question: question, acceptable topics (empty for OOS),
+# variant; the TSV files share knowledge/rules/labelled_questions.tsv's format.
+DevLine = LabelledQuestion
+read_dev = read_labelled
 
 
 # A predictor returns (fallback, [topic of candidate 1, 2, 3]).
@@ -614,7 +598,6 @@ def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  #
     [labelled questions to learn])]; the blind lines are dealt over the folds (in-scope as
     variant "blind", OOS with the other OOS lines) and a fold's matcher learns only the
     blind lines (in-scope and OOS) of the other folds."""
-    from knowledge.labelled import LabelledQuestion
     from knowledge.normalize import fold
 
     n_folds = max((len(e.questions) for e in entries), default=0)
@@ -645,7 +628,7 @@ def folds_of(entries, oos: Sequence[DevLine], blind: Sequence[DevLine] = ()):  #
                 else:
                     held.append((x.question, x.topics, BLIND))
             else:
-                learn.append(LabelledQuestion(x.question, x.topics, x.variant))
+                learn.append(x)
         out.append((kept, held, fold_oos, learn))
     return out
 

@@ -128,8 +128,7 @@ SHORT_EXTRA = 0.15
 # Minimum share of the question's subject words and pairs the content knows at all...
 KNOWN_MIN = 0.7
 # ...unless the best entry scores at least this: a question the content answers strongly
-# may still name a thing no entry names ("tiền xe chở hàng" to a fair). Over 1: never waived
-# (what the cross-validation picks since the topic model learns the labelled questions).
+# may still name a thing no entry names ("tiền xe chở hàng" to a fair). Over 1: never waived.
 KNOWN_STRONG = 0.85
 # Weight of a term naming who asks (thesaurus ``actors``: HTX, doanh nghiệp ...) when the
 # question also names something else: that something is what it is about.
@@ -399,10 +398,10 @@ class Matcher:
             (index[self.topics[i]], d) for i, d in enumerate(docs)
         ]
         memo: dict[str, str | None] = {}
+        oos_class = [self.n_classes - 1] if out_of_scope else []
         for q in self.labelled:
-            oos_class = self.n_classes - 1
-            known = [oos_class] if q.oos else [index[t] for t in sorted(q.topics) if t in index]
-            if not known or (q.oos and not out_of_scope):  # its topics are not in this content
+            known = oos_class if q.oos else [index[t] for t in sorted(q.topics) if t in index]
+            if not known:  # its topics are not in this content
                 continue
             # Read as a question is read at match time, typo repair included: both sides
             # then name a word the content lacks the same way.
@@ -437,17 +436,14 @@ class Matcher:
         lp = self._log_likelihood(terms)
         return None if lp is None else self._topic_share(lp)
 
-    def out_of_scope_belief(self, terms: Sequence[str]) -> float | None:
-        """How much the question's words are those of the labelled out-of-scope questions
-        rather than of any topic (0..1); None without such questions or known words."""
-        return self._out_of_scope_share(self._log_likelihood(terms))
-
     def _topic_share(self, lp: np.ndarray) -> np.ndarray:
         topics = lp[: len(self.topic_names)]
         p = np.exp(topics - topics.max())
         return p / p.sum()
 
     def _out_of_scope_share(self, lp: np.ndarray | None) -> float | None:
+        """How much the question's words are those of the labelled out-of-scope questions
+        rather than of any topic (0..1); None without such questions or known words."""
         if lp is None or self.n_classes <= len(self.topic_names):
             return None
         p = np.exp(lp - lp.max())
